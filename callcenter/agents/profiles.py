@@ -1,0 +1,162 @@
+"""The agent profiles: one source of truth for web sessions and phone calls.
+
+A profile carries the instructions, voice, turn detection, tool names and greeting of one agent,
+and the names of the agents it may hand the conversation to (`handoff_to_agent`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from callcenter.errors import NotFound
+
+COMMON_TOOLS = ("handoff_to_agent", "escalate_to_human", "end_call")
+
+_STYLE = (
+    "You speak on a live voice call: keep answers short (one to three sentences), friendly and concrete. "
+    "Never read out long ids or JSON; summarise. Confirm before any change (plan, booking, return). "
+    "Use tools for facts; never invent balances, dates or order details. If a tool returns an error, "
+    "explain it plainly and offer the next step. If the caller asks for a person, or you cannot help, "
+    "use escalate_to_human with a short summary. When the caller is done, say goodbye and use end_call."
+)
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    name: str
+    display_name: str
+    description: str
+    instructions: str
+    greeting: str
+    voice: str = "alloy"
+    tools: tuple[str, ...] = ()
+    handoffs: tuple[str, ...] = ()
+    turn_detection: dict[str, Any] = field(
+        default_factory=lambda: {
+            "type": "server_vad",
+            "threshold": 0.5,
+            "prefix_padding_ms": 300,
+            "silence_duration_ms": 500,
+            "create_response": True,
+            "interrupt_response": True,
+        }
+    )
+
+    def summary(self) -> dict[str, Any]:
+        """What `GET /api/agents` shows: nothing the browser must not see, but nothing secret exists here."""
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "description": self.description,
+            "voice": self.voice,
+            "greeting": self.greeting,
+            "handoffs": list(self.handoffs),
+            "tools": list(self.tools),
+        }
+
+
+_PROFILES: tuple[AgentProfile, ...] = (
+    AgentProfile(
+        name="default",
+        display_name="Concierge",
+        description="Front desk: finds out what the caller needs and hands over to the right specialist.",
+        instructions=(
+            "You are the concierge of Contoso Services, which offers mobile and internet service, a health "
+            "clinic network and an outdoor gear store. Find out what the caller needs in one or two questions, "
+            "then hand over with handoff_to_agent: telecom for phone or internet service and bills, healthcare "
+            "for appointments and prescriptions, retail for orders, returns and products. " + _STYLE
+        ),
+        greeting="Hello, thanks for calling Contoso. How can I help you today?",
+        voice="alloy",
+        tools=COMMON_TOOLS,
+        handoffs=("telecom", "healthcare", "retail"),
+    ),
+    AgentProfile(
+        name="telecom",
+        display_name="Contoso Mobile support",
+        description="Mobile and internet: balances, data usage, outages, plan changes, trouble tickets.",
+        instructions=(
+            "You are a support agent of Contoso Mobile. Ask for the account number (like ACC-1001) before "
+            "account questions, and for the ZIP code before outage checks. " + _STYLE
+        ),
+        greeting="Hi, this is Contoso Mobile support. What can I do for you?",
+        voice="alloy",
+        tools=(
+            "get_account_balance",
+            "get_data_usage",
+            "check_outage",
+            "list_plans",
+            "change_plan",
+            "report_technical_issue",
+            *COMMON_TOOLS,
+        ),
+        handoffs=("default", "retail"),
+        turn_detection={
+            "type": "semantic_vad",
+            "eagerness": "auto",
+            "create_response": True,
+            "interrupt_response": True,
+        },
+    ),
+    AgentProfile(
+        name="healthcare",
+        display_name="Contoso Health scheduling",
+        description="Clinic scheduling and pharmacy: find, book, move or cancel appointments; refills.",
+        instructions=(
+            "You are the scheduling assistant of Contoso Health clinics. Before any patient-specific action "
+            "ask for the patient id (like P-2001) and date of birth. You give no medical advice; for urgent "
+            "symptoms tell the caller to call emergency services. " + _STYLE
+        ),
+        greeting="Hello, you've reached Contoso Health scheduling. How can I help?",
+        voice="shimmer",
+        tools=(
+            "find_appointment_slots",
+            "book_appointment",
+            "reschedule_appointment",
+            "cancel_appointment",
+            "prescription_refill_status",
+            "request_refill",
+            *COMMON_TOOLS,
+        ),
+        handoffs=("default",),
+    ),
+    AgentProfile(
+        name="retail",
+        display_name="Contoso Outdoor customer care",
+        description="Outdoor gear store: order status, returns, product availability, store hours.",
+        instructions=(
+            "You are a customer care agent of Contoso Outdoor. Ask for the order number (like ORD-9001) and the "
+            "delivery ZIP code before order questions. " + _STYLE
+        ),
+        greeting="Hi, thanks for calling Contoso Outdoor. How can I help?",
+        voice="verse",
+        tools=(
+            "order_status",
+            "start_return",
+            "product_availability",
+            "search_products",
+            "store_hours",
+            *COMMON_TOOLS,
+        ),
+        handoffs=("default", "telecom"),
+    ),
+)
+
+PROFILES: dict[str, AgentProfile] = {profile.name: profile for profile in _PROFILES}
+
+
+def get_profile(name: str) -> AgentProfile:
+    """The profile called `name`.
+
+    Raises:
+        NotFound: no such agent.
+    """
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise NotFound(f"unknown agent '{name}'", code="unknown_agent") from None
+
+
+def list_profiles() -> list[AgentProfile]:
+    return list(PROFILES.values())

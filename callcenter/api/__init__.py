@@ -1,0 +1,1 @@
+"""HTTP blueprints of the function app, one module per concern."""

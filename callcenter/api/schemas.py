@@ -1,0 +1,94 @@
+"""JSON Schemas of request and response bodies: used to validate requests and to write OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
+
+AGENT_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
+
+SESSION_REQUEST = {
+    "type": "object",
+    "properties": {"agent": AGENT_NAME},
+    "additionalProperties": False,
+}
+
+SESSION_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "session_id": {"type": "string"},
+        "ephemeral_key": {"type": "string"},
+        "expires_at": {"type": "integer"},
+        "realtime_url": {"type": "string"},
+        "deployment": {"type": "string"},
+        "voice": {"type": "string"},
+        "agent": {"type": "string"},
+    },
+    "required": ["session_id", "ephemeral_key", "expires_at", "realtime_url", "deployment", "voice", "agent"],
+}
+
+FUNCTION_CALL_REQUEST = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 64},
+        "call_id": {"type": "string", "maxLength": 128},
+        "arguments": {"type": ["object", "string", "null"]},
+        "agent": AGENT_NAME,
+    },
+    "required": ["name"],
+}
+
+FUNCTION_CALL_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "call_id": {"type": ["string", "null"]},
+        "output": {"type": "string", "description": "JSON text for the function_call_output item"},
+        "ok": {"type": "boolean"},
+        "control": {"type": "string", "enum": ["escalate", "end_call", "voicemail"]},
+        "agent": {"type": "string", "description": "Present on a handoff: the agent now speaking"},
+        "session": {"type": "object", "description": "Present on a handoff: send as session.update"},
+    },
+    "required": ["call_id", "output", "ok"],
+}
+
+TOOLS_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "tools": {"type": "array", "items": {"type": "object"}},
+        "tool_choice": {"type": "string"},
+    },
+    "required": ["tools", "tool_choice"],
+}
+
+AGENTS_RESPONSE = {
+    "type": "object",
+    "properties": {"agents": {"type": "array", "items": {"type": "object"}}, "default": {"type": "string"}},
+    "required": ["agents"],
+}
+
+HEALTH_RESPONSE = {
+    "type": "object",
+    "properties": {"status": {"type": "string"}, "features": {"type": "object"}},
+    "required": ["status", "features"],
+}
+
+PHONE_NUMBER_RESPONSE = {
+    "type": "object",
+    "properties": {"phone_number": {"type": "string"}},
+    "required": ["phone_number"],
+}
+
+
+def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}

@@ -1,0 +1,61 @@
+"""`POST /api/session`: mint a short-lived Realtime key for one web conversation.
+
+Each session costs money, so the endpoint checks the Origin, rate-limits per client and can
+require a Static Web Apps sign-in. The long-lived key never leaves the server.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from callcenter.agents.profiles import get_profile
+from callcenter.agents.session import realtime_session
+from callcenter.api import schemas
+from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
+from callcenter.api.http import json_response, read_valid_json
+from callcenter.api.routing import endpoint
+from callcenter.config import get_settings
+from callcenter.openai_client import calls_url, mint_client_secret
+from callcenter.tools.catalog import get_registry
+from callcenter.tools.registry import Channel
+
+bp = df.Blueprint()
+_limiter = RateLimiter()
+
+
+@endpoint(
+    bp,
+    "session",
+    method="POST",
+    summary="Start a web voice session: returns an ephemeral key and the WebRTC URL",
+    tag="realtime",
+    request=schemas.SESSION_REQUEST,
+    response=schemas.SESSION_RESPONSE,
+    errors=(400, 401, 403, 404, 413, 429, 502, 503),
+)
+async def create_session(req: func.HttpRequest) -> func.HttpResponse:
+    settings = get_settings()
+    realtime = settings.require_realtime()
+    check_origin(req, settings.cors_allowed_origins)
+    who = signed_in_user(req) if settings.require_signed_in_user else client_key(req)
+    body = read_valid_json(req, schemas.SESSION_REQUEST, required=False)
+    profile = get_profile(body.get("agent") or settings.default_agent)
+    _limiter.check(who, settings.session_rate_limit_per_minute)
+    session = realtime_session(profile, get_registry(), Channel.WEB, deployment=realtime.deployment)
+    secret = await mint_client_secret(realtime, session)
+    expires_at = secret["expires_at"]
+    return json_response(
+        {
+            "session_id": str(secret["session"].get("id") or f"sess_{uuid.uuid4().hex}"),
+            "ephemeral_key": secret["value"],
+            "expires_at": int(expires_at) if isinstance(expires_at, int | float) else int(time.time()) + 60,
+            "realtime_url": calls_url(realtime),
+            "deployment": realtime.deployment,
+            "voice": profile.voice,
+            "agent": profile.name,
+        }
+    )

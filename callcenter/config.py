@@ -1,0 +1,404 @@
+"""The one place that reads environment settings.
+
+Every setting is declared once in `SETTINGS` (name, meaning, example, feature); the README table and
+the Bicep app settings are checked against this list by the tests. Settings are read lazily and
+cached, so a missing optional feature never breaks import: the endpoints of that feature answer 503.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from callcenter.errors import FeatureNotConfigured
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation of one environment setting."""
+
+    name: str
+    meaning: str
+    example: str
+    feature: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "AZURE_OPENAI_ENDPOINT",
+        "Azure OpenAI resource endpoint",
+        "https://myres.openai.azure.com",
+        "web, phone",
+    ),
+    Setting(
+        "AZURE_OPENAI_API_KEY",
+        "Azure OpenAI key; empty = Entra ID (managed identity)",
+        "",
+        "web, phone",
+        True,
+    ),
+    Setting("AZURE_OPENAI_REALTIME_DEPLOYMENT", "GPT-Realtime deployment name", "gpt-realtime", "web, phone"),
+    Setting(
+        "AZURE_OPENAI_SUMMARY_DEPLOYMENT",
+        "Chat deployment for post-call summaries; empty = none",
+        "gpt-4o-mini",
+        "phone",
+    ),
+    Setting("REALTIME_SESSION_TTL_SECONDS", "Lifetime of a web session's ephemeral key (10-7200)", "600", "web"),
+    Setting("DEFAULT_AGENT", "Agent profile used when none is asked for", "default", "web, phone"),
+    Setting(
+        "ACS_ENDPOINT",
+        "Azure Communication Services endpoint",
+        "https://myacs.communication.azure.com",
+        "phone",
+    ),
+    Setting("ACS_ACCESS_KEY", "ACS access key; empty = Entra ID", "", "phone", True),
+    Setting("ACS_PHONE_NUMBER", "The ACS number calls come in on and go out from (E.164)", "+18005550100", "phone"),
+    Setting(
+        "ACS_RESOURCE_ID",
+        "ACS immutable resource id: audience of callback JWTs",
+        "00000000-0000-...",
+        "phone",
+    ),
+    Setting(
+        "ACS_OPENID_CONFIG_URL",
+        "OpenID configuration that publishes the keys ACS signs callbacks with",
+        "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration",
+        "phone",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        "Public https base URL of this function app (ACS callbacks)",
+        "https://myapp.azurewebsites.net",
+        "phone",
+    ),
+    Setting("BRIDGE_PUBLIC_URL", "Public wss base URL of the media bridge", "wss://bridge.example.net", "phone"),
+    Setting(
+        "CALL_TOKEN_SECRET",
+        "Shared secret signing per-call media and callback tokens",
+        "(32+ random bytes)",
+        "phone",
+        True,
+    ),
+    Setting("CALL_TOKEN_TTL_SECONDS", "Lifetime of a per-call token", "3600", "phone"),
+    Setting("PHONE_AGENTS", "Agent per dialled number: number=agent,...", "+18005550100=telecom", "phone"),
+    Setting(
+        "HUMAN_AGENT_TARGET",
+        "Where escalations go: E.164 number or ACS user id (8:acs:...)",
+        "+18005550199",
+        "phone",
+    ),
+    Setting(
+        "HUMAN_AGENT_HOURS",
+        "When humans take transfers: days and local times",
+        "Mon-Fri 09:00-17:00",
+        "phone",
+    ),
+    Setting("HUMAN_AGENT_TIMEZONE", "Time zone of HUMAN_AGENT_HOURS", "America/New_York", "phone"),
+    Setting("MAX_CALL_SECONDS", "Longest a call may last before it is ended politely", "1800", "phone"),
+    Setting("NO_ANSWER_SECONDS", "How long an outbound call may ring", "45", "phone"),
+    Setting("RECORDING_ENABLED", "Play a consent prompt and record calls", "false", "phone"),
+    Setting(
+        "CALLCENTER_TABLES_CONNECTION",
+        "Table Storage connection string (local: Azurite)",
+        "UseDevelopmentStorage=true",
+        "records",
+        True,
+    ),
+    Setting(
+        "CALLCENTER_TABLES_ENDPOINT",
+        "Table Storage endpoint used with managed identity",
+        "https://mysa.table.core.windows.net",
+        "records",
+    ),
+    Setting("PRICE_PER_PHONE_MINUTE", "Telephony price per minute (USD) for cost estimates", "0.013", "records"),
+    Setting("PRICE_PER_1K_INPUT_TOKENS", "Model price per 1,000 input tokens (USD)", "0.032", "records"),
+    Setting("PRICE_PER_1K_OUTPUT_TOKENS", "Model price per 1,000 output tokens (USD)", "0.064", "records"),
+    Setting(
+        "HTTP_TOOLS_FILE",
+        "JSON file declaring HTTP tools that call your web services",
+        "tools/http_tools.json",
+        "tools",
+    ),
+    Setting(
+        "OPENAPI_TOOLS_FILE",
+        "JSON file naming OpenAPI documents and operations to expose",
+        "tools/openapi_tools.json",
+        "tools",
+    ),
+    Setting(
+        "TOOL_ALLOWED_HOSTS",
+        "Hosts HTTP/OpenAPI tools may call (comma-separated)",
+        "api.contoso.com",
+        "tools",
+    ),
+    Setting("TOOL_HTTP_TIMEOUT_SECONDS", "Timeout of one HTTP tool request", "8", "tools"),
+    Setting("MAX_BODY_BYTES", "Largest request body accepted (413 above)", "1048576", "api"),
+    Setting(
+        "CORS_ALLOWED_ORIGINS",
+        "Origins allowed to call the API from a browser",
+        "https://myweb.azurestaticapps.net",
+        "api",
+    ),
+    Setting("SESSION_RATE_LIMIT_PER_MINUTE", "Web sessions one client may start per minute", "6", "web"),
+    Setting("REQUIRE_SIGNED_IN_USER", "Refuse web sessions without a Static Web Apps principal", "false", "web"),
+    Setting(
+        "API_BASE_URL",
+        "API base URL the front end calls (runtime-config.js)",
+        "https://myapp.azurewebsites.net",
+        "web",
+    ),
+    Setting("DURABLE_TASK_HUB", "Durable Functions task hub name (host.json)", "callcenter", "core"),
+)
+
+KNOWN_SETTINGS = frozenset(s.name for s in SETTINGS)
+
+
+class SettingError(FeatureNotConfigured):
+    """A setting is present but malformed; the message names the setting, never its value."""
+
+    code = "invalid_setting"
+
+
+@dataclass(frozen=True)
+class RealtimeSettings:
+    endpoint: str
+    api_key: str | None
+    deployment: str
+    summary_deployment: str | None
+    session_ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class AcsSettings:
+    endpoint: str
+    access_key: str | None
+    phone_number: str
+    resource_id: str
+    openid_config_url: str
+    public_base_url: str
+    bridge_public_url: str
+    call_token_secret: str
+    call_token_ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the function app is configured with; build it with `load_settings`."""
+
+    realtime: RealtimeSettings | None
+    acs: AcsSettings | None
+    default_agent: str
+    phone_agents: Mapping[str, str]
+    human_agent_target: str | None
+    human_agent_hours: str
+    human_agent_timezone: str
+    max_call_seconds: int
+    no_answer_seconds: int
+    recording_enabled: bool
+    tables_connection: str | None
+    tables_endpoint: str | None
+    price_per_phone_minute: float
+    price_per_1k_input_tokens: float
+    price_per_1k_output_tokens: float
+    http_tools_file: str | None
+    openapi_tools_file: str | None
+    tool_allowed_hosts: frozenset[str]
+    tool_http_timeout_seconds: float
+    max_body_bytes: int
+    cors_allowed_origins: tuple[str, ...]
+    session_rate_limit_per_minute: int
+    require_signed_in_user: bool
+    api_base_url: str
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def require_realtime(self) -> RealtimeSettings:
+        """The Azure OpenAI settings, or a 503 naming what is missing."""
+        if self.realtime is None:
+            raise FeatureNotConfigured(_missing_message("Azure OpenAI Realtime", self.missing.get("realtime", ())))
+        return self.realtime
+
+    def require_acs(self) -> AcsSettings:
+        """The phone settings, or a 503 naming what is missing."""
+        if self.acs is None:
+            raise FeatureNotConfigured(_missing_message("Phone calls (ACS)", self.missing.get("acs", ())))
+        return self.acs
+
+    @property
+    def tables_configured(self) -> bool:
+        return bool(self.tables_connection or self.tables_endpoint)
+
+
+def _missing_message(feature: str, names: tuple[str, ...]) -> str:
+    return f"{feature} is not configured: set {', '.join(names)}"
+
+
+class _Reader:
+    """Typed access to an environment mapping that names the setting in every error."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or default
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingError(f"setting {name} must be an integer") from None
+        if not low <= value <= high:
+            raise SettingError(f"setting {name} must be between {low} and {high}")
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingError(f"setting {name} must be a number") from None
+        if value < 0:
+            raise SettingError(f"setting {name} must not be negative")
+        return value
+
+    def flag(self, name: str) -> bool:
+        raw = (self.text(name) or "false").lower()
+        if raw not in {"true", "false", "1", "0", "yes", "no"}:
+            raise SettingError(f"setting {name} must be true or false")
+        return raw in {"true", "1", "yes"}
+
+    def url(self, name: str, schemes: tuple[str, ...]) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise SettingError(f"setting {name} must be a {'/'.join(schemes)} URL")
+        return raw.rstrip("/")
+
+    def items(self, name: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in (self.text(name) or "").split(",") if part.strip())
+
+
+def _read_realtime(read: _Reader) -> tuple[RealtimeSettings | None, tuple[str, ...]]:
+    endpoint = read.url("AZURE_OPENAI_ENDPOINT", ("https", "http"))
+    if endpoint is None:
+        return None, ("AZURE_OPENAI_ENDPOINT",)
+    return (
+        RealtimeSettings(
+            endpoint=endpoint,
+            api_key=read.text("AZURE_OPENAI_API_KEY"),
+            deployment=read.text("AZURE_OPENAI_REALTIME_DEPLOYMENT", "gpt-realtime") or "gpt-realtime",
+            summary_deployment=read.text("AZURE_OPENAI_SUMMARY_DEPLOYMENT"),
+            session_ttl_seconds=read.integer("REALTIME_SESSION_TTL_SECONDS", 600, 10, 7200),
+        ),
+        (),
+    )
+
+
+def _read_acs(read: _Reader) -> tuple[AcsSettings | None, tuple[str, ...]]:
+    values = {
+        "ACS_ENDPOINT": read.url("ACS_ENDPOINT", ("https", "http")),
+        "ACS_PHONE_NUMBER": read.text("ACS_PHONE_NUMBER"),
+        "ACS_RESOURCE_ID": read.text("ACS_RESOURCE_ID"),
+        "PUBLIC_BASE_URL": read.url("PUBLIC_BASE_URL", ("https", "http")),
+        "BRIDGE_PUBLIC_URL": read.url("BRIDGE_PUBLIC_URL", ("wss", "ws")),
+        "CALL_TOKEN_SECRET": read.text("CALL_TOKEN_SECRET"),
+    }
+    missing = tuple(name for name, value in values.items() if value is None)
+    if missing:
+        return None, missing
+    secret = values["CALL_TOKEN_SECRET"] or ""
+    if len(secret) < 16:
+        raise SettingError("setting CALL_TOKEN_SECRET must be at least 16 characters")
+    return (
+        AcsSettings(
+            endpoint=values["ACS_ENDPOINT"] or "",
+            access_key=read.text("ACS_ACCESS_KEY"),
+            phone_number=values["ACS_PHONE_NUMBER"] or "",
+            resource_id=values["ACS_RESOURCE_ID"] or "",
+            openid_config_url=read.url("ACS_OPENID_CONFIG_URL", ("https", "http"))
+            or "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration",
+            public_base_url=values["PUBLIC_BASE_URL"] or "",
+            bridge_public_url=values["BRIDGE_PUBLIC_URL"] or "",
+            call_token_secret=secret,
+            call_token_ttl_seconds=read.integer("CALL_TOKEN_TTL_SECONDS", 3600, 60, 86400),
+        ),
+        (),
+    )
+
+
+def _read_phone_agents(read: _Reader) -> dict[str, str]:
+    agents: dict[str, str] = {}
+    for item in read.items("PHONE_AGENTS"):
+        number, sep, agent = item.partition("=")
+        if not sep or not number.strip() or not agent.strip():
+            raise SettingError("setting PHONE_AGENTS must look like +15551230000=agent,+1555...=agent")
+        agents[number.strip()] = agent.strip()
+    return agents
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting from `env` (the process environment by default).
+
+    Raises:
+        SettingError: a setting is present but malformed.
+    """
+    read = _Reader(os.environ if env is None else env)
+    realtime, realtime_missing = _read_realtime(read)
+    acs, acs_missing = _read_acs(read)
+    return Settings(
+        realtime=realtime,
+        acs=acs,
+        default_agent=read.text("DEFAULT_AGENT", "default") or "default",
+        phone_agents=_read_phone_agents(read),
+        human_agent_target=read.text("HUMAN_AGENT_TARGET"),
+        human_agent_hours=read.text("HUMAN_AGENT_HOURS", "Mon-Fri 09:00-17:00") or "",
+        human_agent_timezone=read.text("HUMAN_AGENT_TIMEZONE", "UTC") or "UTC",
+        max_call_seconds=read.integer("MAX_CALL_SECONDS", 1800, 30, 4 * 3600),
+        no_answer_seconds=read.integer("NO_ANSWER_SECONDS", 45, 5, 300),
+        recording_enabled=read.flag("RECORDING_ENABLED"),
+        tables_connection=read.text("CALLCENTER_TABLES_CONNECTION"),
+        tables_endpoint=read.url("CALLCENTER_TABLES_ENDPOINT", ("https", "http")),
+        price_per_phone_minute=read.number("PRICE_PER_PHONE_MINUTE", 0.013),
+        price_per_1k_input_tokens=read.number("PRICE_PER_1K_INPUT_TOKENS", 0.032),
+        price_per_1k_output_tokens=read.number("PRICE_PER_1K_OUTPUT_TOKENS", 0.064),
+        http_tools_file=read.text("HTTP_TOOLS_FILE"),
+        openapi_tools_file=read.text("OPENAPI_TOOLS_FILE"),
+        tool_allowed_hosts=frozenset(h.lower() for h in read.items("TOOL_ALLOWED_HOSTS")),
+        tool_http_timeout_seconds=read.number("TOOL_HTTP_TIMEOUT_SECONDS", 8.0),
+        max_body_bytes=read.integer("MAX_BODY_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+        cors_allowed_origins=read.items("CORS_ALLOWED_ORIGINS"),
+        session_rate_limit_per_minute=read.integer("SESSION_RATE_LIMIT_PER_MINUTE", 6, 1, 10_000),
+        require_signed_in_user=read.flag("REQUIRE_SIGNED_IN_USER"),
+        api_base_url=read.text("API_BASE_URL", "") or "",
+        missing={"realtime": realtime_missing, "acs": acs_missing},
+    )
+
+
+def tool_secret(name: str) -> str:
+    """A header value an HTTP tool declares as `${NAME}`, read from the environment.
+
+    Raises:
+        SettingError: the setting is not set (the tool cannot authenticate to its service).
+    """
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise SettingError(f"setting {name} used by an HTTP tool is not set")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once (the Functions host restarts the worker on a change)."""
+    return load_settings()

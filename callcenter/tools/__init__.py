@@ -1,0 +1,1 @@
+"""Tools the agents may call: definitions, argument validation, executors and tool packs."""

@@ -1,0 +1,33 @@
+"""`python -m devstack.host --app-dir DIR --port PORT`: host a v2-model Python function app."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from devstack.host.server import FunctionsHost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--app-dir", type=Path, default=Path.cwd())
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--static-dir", type=Path, default=None, help="built front end served at /")
+    parser.add_argument("--data-dir", type=Path, default=None, help="where the Durable engine keeps state")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args()
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = FunctionsHost(args.app_dir, static_dir=args.static_dir, data_dir=args.data_dir)
+    print(
+        f"Functions host: http://{args.host}:{args.port}/api/  ({len(host.index.http)} HTTP functions)",
+        flush=True,
+    )
+    uvicorn.run(host.asgi(), host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
