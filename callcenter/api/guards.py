@@ -27,6 +27,10 @@ class RateLimiter:
         self._hits: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
     def check(self, key: str, per_minute: int, now: float | None = None) -> None:
         """Count one request of `key`.
 

@@ -24,7 +24,7 @@ from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel
 
 bp = df.Blueprint()
-_limiter = RateLimiter()
+session_limiter = RateLimiter()
 
 
 @endpoint(
@@ -44,7 +44,7 @@ async def create_session(req: func.HttpRequest) -> func.HttpResponse:
     who = signed_in_user(req) if settings.require_signed_in_user else client_key(req)
     body = read_valid_json(req, schemas.SESSION_REQUEST, required=False)
     profile = get_profile(body.get("agent") or settings.default_agent)
-    _limiter.check(who, settings.session_rate_limit_per_minute)
+    session_limiter.check(who, settings.session_rate_limit_per_minute)
     session = realtime_session(profile, get_registry(), Channel.WEB, deployment=realtime.deployment)
     secret = await mint_client_secret(realtime, session)
     expires_at = secret["expires_at"]

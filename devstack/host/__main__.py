@@ -8,6 +8,7 @@ from pathlib import Path
 
 import uvicorn
 
+from devstack.host.app_settings import load_local_settings
 from devstack.host.server import FunctionsHost
 
 
@@ -18,10 +19,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument("--static-dir", type=Path, default=None, help="built front end served at /")
     parser.add_argument("--data-dir", type=Path, default=None, help="where the Durable engine keeps state")
+    parser.add_argument("--settings", type=Path, default=None, help="local.settings.json (default: in --app-dir)")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    host = FunctionsHost(args.app_dir, static_dir=args.static_dir, data_dir=args.data_dir)
+    settings = load_local_settings(args.settings.parent if args.settings else args.app_dir)
+    host = FunctionsHost(args.app_dir, static_dir=args.static_dir, data_dir=args.data_dir, settings=settings)
     print(
         f"Functions host: http://{args.host}:{args.port}/api/  ({len(host.index.http)} HTTP functions)",
         flush=True,

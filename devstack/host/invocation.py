@@ -47,6 +47,8 @@ def to_response(result: Any) -> Response:
         if "content-type" not in {k.lower() for k in headers}:
             media_type = f"{result.mimetype}; charset={result.charset}" if result.charset else result.mimetype
         return Response(result.get_body(), status_code=result.status_code, headers=headers, media_type=media_type)
+    if isinstance(result, Response):
+        return result
     if result is None:
         return Response(status_code=204)
     if isinstance(result, bytes):

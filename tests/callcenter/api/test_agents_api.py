@@ -63,7 +63,9 @@ def test_function_call_accepts_object_arguments(api: httpx.Client) -> None:
 
 
 def test_function_call_reports_tool_errors_to_the_model_not_as_http_errors(api: httpx.Client) -> None:
-    response = api.post("/api/function-call", json={"name": "get_account_balance", "arguments": {"account_id": "ACC-9999"}})
+    response = api.post(
+        "/api/function-call", json={"name": "get_account_balance", "arguments": {"account_id": "ACC-9999"}}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is False and json.loads(body["output"])["error"]["code"] == "not_found"
