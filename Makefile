@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench call venv clean
+.PHONY: run test lint bench call venv node-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt bridge/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,16 +14,24 @@ $(STAMP): requirements.txt requirements-dev.txt bridge/requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+AZURITE := devstack/azurite/node_modules/.installed
+
+$(AZURITE): devstack/azurite/package.json devstack/azurite/package-lock.json
+	npm ci --prefix devstack/azurite --no-audit --no-fund --loglevel=error
+	touch $(AZURITE)
+
 venv: $(STAMP)
 
-run: venv
+node-deps: $(AZURITE)
+
+run: venv node-deps
 	$(PY) -m devstack.run
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+test: lint node-deps
 	$(PY) -m pytest -q
 
 bench: venv

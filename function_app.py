@@ -3,9 +3,21 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api import agents_api, platform_api, session_api
+from callcenter.api import agents_api, calls_api, internal_api, platform_api, session_api
+from callcenter.orchestrations import call_activities, call_lifecycle
+from callcenter.telephony import callbacks, incoming
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (platform_api.bp, agents_api.bp, session_api.bp):
+for blueprint in (
+    platform_api.bp,
+    agents_api.bp,
+    session_api.bp,
+    calls_api.bp,
+    internal_api.bp,
+    incoming.bp,
+    callbacks.bp,
+    call_lifecycle.bp,
+    call_activities.bp,
+):
     app.register_functions(blueprint)

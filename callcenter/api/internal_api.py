@@ -1,0 +1,131 @@
+"""Internal endpoints the bridge calls (function-key protected; contract in docs/internal-api.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from callcenter.agents.profiles import get_profile
+from callcenter.agents.session import realtime_session
+from callcenter.api import schemas
+from callcenter.api.agents_api import function_call_body
+from callcenter.api.http import api_handler, json_response, read_valid_json
+from callcenter.api.routing import endpoint, path_parameter
+from callcenter.config import get_settings
+from callcenter.store import calls as store
+from callcenter.telephony.calls import raise_call_event
+from callcenter.tools.catalog import get_registry
+from callcenter.tools.registry import Channel, ToolContext
+
+log = logging.getLogger("callcenter.internal")
+bp = df.Blueprint()
+
+CALL_PARAMETER = (path_parameter("callId", "the call id"),)
+EVENTS_REQUEST = {
+    "type": "object",
+    "properties": {
+        "events": {
+            "type": "array",
+            "maxItems": 500,
+            "items": {
+                "type": "object",
+                "properties": {"type": {"type": "string", "maxLength": 40}},
+                "required": ["type"],
+            },
+        }
+    },
+    "required": ["events"],
+}
+# Bridge events that change the call's course: raised on its orchestration.
+CONTROL_EVENTS = {"media_ended", "model_failed"}
+
+
+@endpoint(
+    bp,
+    "internal/calls/{callId}/agent",
+    method="GET",
+    summary="The call's agent configuration (bridge)",
+    tag="internal",
+    auth=func.AuthLevel.FUNCTION,
+    parameters=CALL_PARAMETER,
+    errors=(401, 404, 503),
+)
+async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
+    settings = get_settings()
+    record = await store.get_call(settings, req.route_params["callId"])
+    profile = get_profile(record.agent)
+    session = realtime_session(profile, get_registry(), Channel.PHONE, context=record.context)
+    return json_response(
+        {
+            "call_id": record.call_id,
+            "agent": profile.name,
+            "session": session,
+            "greeting": profile.greeting,
+            "max_call_seconds": settings.max_call_seconds,
+        }
+    )
+
+
+@endpoint(
+    bp,
+    "internal/calls/{callId}/function-call",
+    method="POST",
+    summary="Run a tool for a phone call (bridge)",
+    tag="internal",
+    auth=func.AuthLevel.FUNCTION,
+    request=schemas.FUNCTION_CALL_REQUEST,
+    response=schemas.FUNCTION_CALL_RESPONSE,
+    parameters=CALL_PARAMETER,
+    errors=(400, 401, 404, 413, 422),
+)
+@bp.durable_client_input(client_name="client")
+@api_handler
+async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    settings = get_settings()
+    call_id = req.route_params["callId"]
+    body = read_valid_json(req, schemas.FUNCTION_CALL_REQUEST)
+    record = await store.get_call(settings, call_id)
+    context = ToolContext(channel=Channel.PHONE, agent=record.agent, call_id=call_id, variables=record.context)
+    result = await get_registry().execute(body["name"], body.get("arguments"), context)
+    if result.control is not None:
+        arguments = body.get("arguments")
+        details = json.loads(arguments) if isinstance(arguments, str) else (arguments or {})
+        await raise_call_event(client, call_id, {"kind": result.control.value, **details})
+    if result.handoff_agent:
+        await store.update_call(settings, call_id, agent=result.handoff_agent)
+        log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
+    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE))
+
+
+@endpoint(
+    bp,
+    "internal/calls/{callId}/events",
+    method="POST",
+    summary="The bridge's batched call events",
+    tag="internal",
+    auth=func.AuthLevel.FUNCTION,
+    request=EVENTS_REQUEST,
+    status=202,
+    parameters=CALL_PARAMETER,
+    errors=(400, 401, 404, 413),
+)
+@bp.durable_client_input(client_name="client")
+@api_handler
+async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    settings = get_settings()
+    call_id = req.route_params["callId"]
+    raw = req.get_body() or b""
+    events: list[dict[str, Any]] = read_valid_json(req, EVENTS_REQUEST)["events"]
+    await store.get_call(settings, call_id)  # 404 for an unknown call
+    batch_key = hashlib.sha256(raw).hexdigest()[:12]  # a retried batch overwrites itself
+    await store.append_events(settings, call_id, events, batch_key)
+    for event in events:
+        if event["type"] in CONTROL_EVENTS:
+            await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})
+    notices = await store.take_notices(settings, call_id)
+    return json_response({"stored": len(events), "notices": notices}, 202)

@@ -1,0 +1,176 @@
+"""Activities of `call_lifecycle`: every ACS operation and storage write of a call happens here."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import azure.durable_functions as df
+from azure.communication.callautomation import CommunicationUserIdentifier, PhoneNumberIdentifier
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from callcenter.config import get_settings
+from callcenter.errors import CallCenterError
+from callcenter.openai_client import chat_completion
+from callcenter.store import calls as store
+from callcenter.telephony.acs_client import call_automation_client, media_streaming
+from callcenter.telephony.tokens import callback_url
+
+log = logging.getLogger("callcenter.calls")
+bp = df.Blueprint()
+
+PLACE_CALL = "place_call"
+TRANSFER_CALL = "transfer_call"
+HANG_UP = "hang_up"
+SET_STATUS = "set_call_status"
+POST_NOTICE = "post_call_notice"
+FINALIZE_CALL = "finalize_call"
+
+
+def participant(target: str) -> Any:
+    """A phone number, or an ACS user id (`8:acs:...`) for a human agent on a Teams/ACS client."""
+    return CommunicationUserIdentifier(target) if target.startswith("8:") else PhoneNumberIdentifier(target)
+
+
+@bp.activity_trigger(input_name="call")
+async def place_call(call: dict[str, Any]) -> dict[str, Any]:
+    acs = get_settings().require_acs()
+    call_id = call["call_id"]
+    try:
+        async with call_automation_client(acs) as client:
+            properties = await client.create_call(
+                PhoneNumberIdentifier(call["to_number"]),
+                callback_url(acs, call_id),
+                source_caller_id_number=PhoneNumberIdentifier(acs.phone_number),
+                media_streaming=media_streaming(acs, call_id),
+                operation_context=call_id,
+            )
+    except HttpResponseError as exc:
+        log.warning("call %s: create_call failed (%s)", call_id, exc.status_code)
+        return {"ok": False, "error": f"create_call failed ({exc.status_code})"}
+    await store.update_call(
+        get_settings(),
+        call_id,
+        call_connection_id=properties.call_connection_id,
+        server_call_id=properties.server_call_id or "",
+    )
+    log.info("call %s: placed, connection %s", call_id, properties.call_connection_id)
+    return {"ok": True, "call_connection_id": properties.call_connection_id}
+
+
+@bp.activity_trigger(input_name="call")
+async def transfer_call(call: dict[str, Any]) -> dict[str, Any]:
+    settings = get_settings()
+    acs = settings.require_acs()
+    target = settings.human_agent_target
+    if not target:
+        return {"ok": False, "error": "no human agent target configured"}
+    try:
+        async with call_automation_client(acs) as client:
+            connection = client.get_call_connection(call["call_connection_id"])
+            await connection.transfer_call_to_participant(participant(target), operation_context=call["call_id"])
+    except HttpResponseError as exc:
+        log.warning("call %s: transfer failed to start (%s)", call["call_id"], exc.status_code)
+        return {"ok": False, "error": f"transfer failed ({exc.status_code})"}
+    await store.update_call(settings, call["call_id"], transfer_target=target)
+    log.info("call %s: transferring to a human agent", call["call_id"])
+    return {"ok": True}
+
+
+@bp.activity_trigger(input_name="call")
+async def hang_up(call: dict[str, Any]) -> dict[str, Any]:
+    connection_id = call.get("call_connection_id")
+    if not connection_id:
+        return {"ok": False, "error": "no call connection"}
+    try:
+        async with call_automation_client(get_settings().require_acs()) as client:
+            await client.get_call_connection(connection_id).hang_up(is_for_everyone=True)
+    except ResourceNotFoundError:
+        return {"ok": True, "already_ended": True}
+    except HttpResponseError as exc:
+        log.warning("call %s: hang up failed (%s)", call["call_id"], exc.status_code)
+        return {"ok": False, "error": f"hang up failed ({exc.status_code})"}
+    return {"ok": True}
+
+
+@bp.activity_trigger(input_name="change")
+async def set_call_status(change: dict[str, Any]) -> None:
+    fields = {k: v for k, v in change.items() if k != "call_id"}
+    await store.update_call(get_settings(), change["call_id"], **fields)
+
+
+@bp.activity_trigger(input_name="notice")
+async def post_call_notice(notice: dict[str, Any]) -> None:
+    await store.add_notice(get_settings(), notice["call_id"], notice["notice"])
+
+
+def _usage_totals(events: list[dict[str, Any]]) -> dict[str, int]:
+    totals = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+    for event in events:
+        if event.get("type") == "usage":
+            usage = event.get("usage") or {}
+            for key in totals:
+                value = usage.get(key, 0)
+                totals[key] += int(value) if isinstance(value, int | float) else 0
+    return totals
+
+
+def _seconds_between(start: str, end: str) -> float:
+    try:
+        return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
+    except ValueError:
+        return 0.0
+
+
+async def _summarise(transcript: list[dict[str, Any]]) -> str:
+    settings = get_settings()
+    realtime = settings.realtime
+    if realtime is None or not realtime.summary_deployment or not transcript:
+        return ""
+    lines = "\n".join(f"{line['role']}: {line['text']}" for line in transcript)
+    messages = [
+        {
+            "role": "system",
+            "content": "Summarise this call for a contact-center record in three short lines: "
+            "Reason: ..., Resolution: ..., Follow-up: ...",
+        },
+        {"role": "user", "content": lines[:12000]},
+    ]
+    try:
+        return await chat_completion(realtime, realtime.summary_deployment, messages)
+    except CallCenterError as exc:
+        log.warning("summary failed: %s", exc.message)
+        return ""
+
+
+@bp.activity_trigger(input_name="ending")
+async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
+    """Write the final record: outcome, duration, token usage, estimated cost and summary."""
+    settings = get_settings()
+    call_id = ending["call_id"]
+    record = await store.get_call(settings, call_id)
+    events = await store.call_events(settings, call_id)
+    usage = _usage_totals(events)
+    duration = _seconds_between(record.answered_at, ending["ended_at"]) if record.answered_at else 0.0
+    cost = (
+        duration / 60 * settings.price_per_phone_minute
+        + usage["input_tokens"] / 1000 * settings.price_per_1k_input_tokens
+        + usage["output_tokens"] / 1000 * settings.price_per_1k_output_tokens
+    )
+    transcript = [e for e in events if e.get("type") == "transcript"]
+    summary = await _summarise(transcript)
+    changes = {
+        "status": store.CallStatus.ENDED,
+        "outcome": ending["outcome"],
+        "reason": ending["reason"],
+        "ended_at": ending["ended_at"],
+        "duration_s": round(duration, 1),
+        "usage": usage,
+        "tool_calls": sum(1 for e in events if e.get("type") == "tool_call"),
+        "estimated_cost": round(cost, 4),
+        "summary": summary,
+    }
+    await store.update_call(settings, call_id, **changes)
+    log.info("call %s: ended %s (%s) after %.1f s", call_id, ending["outcome"], ending["reason"], duration)
+    return {"call_id": call_id, **changes}

@@ -1,0 +1,1 @@
+"""Call records, transcripts and de-duplication state in Azure Table Storage."""

@@ -1,0 +1,214 @@
+"""One record per call, its ordered events (transcript lines, tool calls, usage), and callback de-duplication."""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from callcenter.config import Settings
+from callcenter.errors import InvalidInput, NotFound
+from callcenter.store.tables import CALL_EVENTS, CALLS, SEEN_EVENTS, entity_without_metadata, table
+
+PARTITION = "call"
+MAX_PAGE = 100
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class CallStatus(enum.StrEnum):
+    RINGING = "ringing"
+    CONNECTED = "connected"
+    TRANSFERRING = "transferring"
+    ENDED = "ended"
+
+
+class Outcome(enum.StrEnum):
+    COMPLETED = "completed"
+    TRANSFERRED = "transferred"
+    ABANDONED = "abandoned"
+    NO_ANSWER = "no-answer"
+    BUSY = "busy"
+    FAILED = "failed"
+    VOICEMAIL = "voicemail"
+
+
+@dataclass
+class CallRecord:
+    """What is kept about one call; JSON-typed fields are stored as JSON text."""
+
+    call_id: str
+    direction: str
+    agent: str
+    from_number: str = ""
+    to_number: str = ""
+    status: str = CallStatus.RINGING
+    outcome: str = ""
+    reason: str = ""
+    started_at: str = ""
+    answered_at: str = ""
+    ended_at: str = ""
+    duration_s: float = 0.0
+    transfer_target: str = ""
+    call_connection_id: str = ""
+    server_call_id: str = ""
+    campaign_id: str = ""
+    context: dict[str, str] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    tool_calls: int = 0
+    estimated_cost: float = 0.0
+    summary: str = ""
+    recording_location: str = ""
+
+    def to_entity(self) -> dict[str, Any]:
+        entity = asdict(self)
+        entity["context"] = json.dumps(self.context)
+        entity["usage"] = json.dumps(self.usage)
+        return {"PartitionKey": PARTITION, "RowKey": self.call_id, **entity}
+
+    @classmethod
+    def from_entity(cls, entity: Any) -> CallRecord:
+        data = entity_without_metadata(entity)
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["context"] = json.loads(values.get("context") or "{}")
+        values["usage"] = json.loads(values.get("usage") or "{}")
+        return cls(**values)
+
+    def view(self) -> dict[str, Any]:
+        """The record as the API shows it."""
+        return asdict(self)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+async def claim_call(settings: Settings, record: CallRecord) -> bool:
+    """Create the record; False when it exists already (a redelivered event or a retried start)."""
+    async with table(settings, CALLS) as calls:
+        try:
+            await calls.create_entity(record.to_entity())
+        except ResourceExistsError:
+            return False
+    return True
+
+
+async def get_call(settings: Settings, call_id: str) -> CallRecord:
+    """Raises NotFound for an unknown call."""
+    async with table(settings, CALLS) as calls:
+        try:
+            return CallRecord.from_entity(await calls.get_entity(PARTITION, call_id))
+        except ResourceNotFoundError:
+            raise NotFound(f"unknown call '{call_id}'", code="unknown_call") from None
+
+
+async def update_call(settings: Settings, call_id: str, **changes: Any) -> None:
+    """Merge `changes` into the record (JSON fields are re-encoded)."""
+    entity: dict[str, Any] = {"PartitionKey": PARTITION, "RowKey": call_id}
+    for key, value in changes.items():
+        entity[key] = json.dumps(value) if isinstance(value, dict) else value
+    async with table(settings, CALLS) as calls:
+        try:
+            await calls.update_entity(entity, mode=UpdateMode.MERGE)
+        except ResourceNotFoundError:
+            raise NotFound(f"unknown call '{call_id}'", code="unknown_call") from None
+
+
+def _odata_string(value: str) -> str:
+    return value.replace("'", "''")
+
+
+async def list_calls(
+    settings: Settings,
+    *,
+    direction: str | None = None,
+    outcome: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 50,
+    page_token: str | None = None,
+) -> tuple[list[CallRecord], str | None]:
+    """A page of records, newest first within the page, with a token for the next page."""
+    clauses = [f"PartitionKey eq '{PARTITION}'"]
+    for column, value, op in (
+        ("direction", direction, "eq"),
+        ("outcome", outcome, "eq"),
+        ("started_at", since, "ge"),
+        ("started_at", until, "lt"),
+    ):
+        if value:
+            clauses.append(f"{column} {op} '{_odata_string(value)}'")
+    if page_token:
+        clauses.append(f"RowKey gt '{_odata_string(page_token)}'")
+    records: list[CallRecord] = []
+    async with table(settings, CALLS) as calls:
+        async for entity in calls.query_entities(" and ".join(clauses), results_per_page=limit):
+            records.append(CallRecord.from_entity(entity))
+            if len(records) >= limit:
+                break
+    next_token = records[-1].call_id if len(records) >= limit else None
+    records.sort(key=lambda r: r.started_at, reverse=True)
+    return records, next_token
+
+
+async def append_events(settings: Settings, call_id: str, events: list[dict[str, Any]], batch_key: str) -> None:
+    """Store a batch of the bridge's events in order; a retried batch overwrites itself, never duplicates."""
+    async with table(settings, CALL_EVENTS) as store:
+        for index, event in enumerate(events):
+            row = f"{event.get('ts', '')}|{batch_key}|{index:04d}"
+            await store.upsert_entity(
+                {"PartitionKey": call_id, "RowKey": row, "kind": event["type"], "body": json.dumps(event)}
+            )
+
+
+async def call_events(settings: Settings, call_id: str, limit: int = 5000) -> list[dict[str, Any]]:
+    """The call's events in order (transcript lines, tool calls, barge-ins, usage...)."""
+    found: list[dict[str, Any]] = []
+    async with table(settings, CALL_EVENTS) as store:
+        query = f"PartitionKey eq '{_odata_string(call_id)}'"
+        async for entity in store.query_entities(query):
+            found.append((entity["RowKey"], json.loads(entity["body"])))  # type: ignore[arg-type]
+            if len(found) >= limit:
+                break
+    return [event for _, event in sorted(found, key=lambda item: item[0])]  # type: ignore[index]
+
+
+async def first_sighting(settings: Settings, call_id: str, event_id: str) -> bool:
+    """True the first time an ACS event id is seen for a call (callbacks are delivered at least once)."""
+    if not event_id or len(event_id) > 200 or any(c in event_id for c in "/\\#?"):
+        raise InvalidInput("callback event has no usable id")
+    async with table(settings, SEEN_EVENTS) as seen:
+        try:
+            await seen.create_entity({"PartitionKey": call_id, "RowKey": event_id})
+        except ResourceExistsError:
+            return False
+    return True
+
+
+NOTICES = "callnotices"
+
+
+async def add_notice(settings: Settings, call_id: str, notice: dict[str, Any]) -> None:
+    """Queue a notice for the bridge (e.g. a transfer failed); it is handed over on the next event batch."""
+    async with table(settings, NOTICES) as notices:
+        await notices.create_entity({"PartitionKey": call_id, "RowKey": now_iso(), "body": json.dumps(notice)})
+
+
+async def take_notices(settings: Settings, call_id: str) -> list[dict[str, Any]]:
+    """The call's queued notices, removed as they are handed over."""
+    taken: list[tuple[str, dict[str, Any]]] = []
+    async with table(settings, NOTICES) as notices:
+        async for entity in notices.query_entities(f"PartitionKey eq '{_odata_string(call_id)}'"):
+            taken.append((entity["RowKey"], json.loads(entity["body"])))
+        for row, _ in taken:
+            await notices.delete_entity(call_id, row)
+    return [notice for _, notice in sorted(taken, key=lambda item: item[0])]

@@ -1,0 +1,55 @@
+"""Starting a call's orchestration and raising events on it, shared by inbound, outbound and callbacks."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+
+from callcenter.config import Settings
+from callcenter.errors import ValidationFailed
+from callcenter.orchestrations.call_lifecycle import CALL_EVENT
+from callcenter.store.calls import CallRecord
+
+log = logging.getLogger("callcenter.telephony")
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def validate_e164(number: Any, field: str = "number") -> str:
+    if not isinstance(number, str) or not E164.fullmatch(number):
+        raise ValidationFailed(f"{field} must be an E.164 phone number such as +14255550100", code="invalid_number")
+    return number
+
+
+def mask_number(number: str) -> str:
+    """Phone numbers in logs keep only their last two digits."""
+    return number[:2] + "*" * max(0, len(number) - 4) + number[-2:] if len(number) > 4 else "****"
+
+
+def inbound_call_id(server_call_id: str) -> str:
+    """A call id derived from ACS's server call id, so a redelivered IncomingCall maps to the same call."""
+    return "in-" + hashlib.sha256(server_call_id.encode()).hexdigest()[:24]
+
+
+def orchestration_input(settings: Settings, record: CallRecord) -> dict[str, Any]:
+    return {
+        "call_id": record.call_id,
+        "direction": record.direction,
+        "agent": record.agent,
+        "to_number": record.to_number,
+        "call_connection_id": record.call_connection_id,
+        "no_answer_seconds": settings.no_answer_seconds,
+        "max_call_seconds": settings.max_call_seconds,
+    }
+
+
+async def raise_call_event(client: Any, call_id: str, event: dict[str, Any]) -> bool:
+    """Raise `event` on the call's orchestration; False (logged) when the instance is gone."""
+    try:
+        await client.raise_event(call_id, CALL_EVENT, event)
+    except Exception as exc:
+        log.warning("call %s: could not raise %s (%s)", call_id, event.get("kind"), type(exc).__name__)
+        return False
+    return True
