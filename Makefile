@@ -20,11 +20,20 @@ $(AZURITE): devstack/azurite/package.json devstack/azurite/package-lock.json
 	npm ci --prefix devstack/azurite --no-audit --no-fund --loglevel=error
 	touch $(AZURITE)
 
+FRONTEND := frontend/node_modules/.installed
+
+$(FRONTEND): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	touch $(FRONTEND)
+
+frontend/dist/index.html: $(FRONTEND) $(shell find frontend/src frontend/public frontend/index.html -type f 2>/dev/null)
+	npm run --prefix frontend build
+
 venv: $(STAMP)
 
-node-deps: $(AZURITE)
+node-deps: $(AZURITE) $(FRONTEND)
 
-run: venv node-deps
+run: venv node-deps frontend/dist/index.html
 	$(PY) -m devstack.run
 
 lint: venv
@@ -32,6 +41,8 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 test: lint node-deps
+	cd frontend && npm run lint && npm test
+	npm run --prefix frontend build
 	$(PY) -m pytest -q
 
 bench: venv

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from devstack import azurite
+
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60.0
 
@@ -96,9 +98,17 @@ def write_local_settings(data_dir: Path, values: dict[str, str], keys: dict[str,
 def services(ports: Ports, data_dir: Path, keys: dict[str, str]) -> list[Service]:
     py = sys.executable
     settings = app_settings(ports, keys)
-    write_local_settings(data_dir, settings, keys)
     static = REPO / "frontend" / "dist"
     found: list[Service] = []
+    if azurite.installed():
+        found.append(
+            Service(
+                "azurite (tables)",
+                azurite.command(ports.azurite_table, data_dir / "azurite"),
+                f"http://127.0.0.1:{ports.azurite_table}/",
+            )
+        )
+        settings["CALLCENTER_TABLES_CONNECTION"] = azurite.connection_string(ports.azurite_table)
     if (REPO / "devstack" / "realtime" / "__main__.py").exists():
         found.append(
             Service(
@@ -108,6 +118,7 @@ def services(ports: Ports, data_dir: Path, keys: dict[str, str]) -> list[Service
                 env={"AZURE_OPENAI_API_KEY": keys["openai_key"]},
             )
         )
+    write_local_settings(data_dir, settings, keys)
     found.append(
         Service(
             "function app",

@@ -9,6 +9,7 @@ several names, and makes arrival order irrelevant: each state ignores kinds it d
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,18 @@ GOODBYE_SECONDS = 4
 HOLD_SECONDS = 3
 TRANSFER_WAIT_SECONDS = 60
 DISCONNECTED = {"CallDisconnected", "CreateCallFailed", "AnswerFailed"}
+
+
+def _event(task: Any) -> dict[str, Any]:
+    """An external event's payload: the SDK client sends it JSON-encoded twice, so it arrives as text
+    (azure-functions-durable-python#295); anything unreadable counts as an unknown kind."""
+    value = task.result
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {"kind": "unknown"}
+    return value if isinstance(value, dict) and isinstance(value.get("kind"), str) else {"kind": "unknown"}
 
 
 def _failure_outcome(event: dict[str, Any], direction: str) -> str:
@@ -50,7 +63,7 @@ def _wait_for_connection(context: df.DurableOrchestrationContext, call: dict[str
         if winner == ring_timer:
             yield context.call_activity(act.HANG_UP, call)
             return (Outcome.NO_ANSWER if call["direction"] == "outbound" else Outcome.ABANDONED, "not answered")
-        event = event_task.result
+        event = _event(event_task)
         if event["kind"] == "CallConnected":
             ring_timer.cancel()
             return None
@@ -72,7 +85,7 @@ def _transfer(context: df.DurableOrchestrationContext, call: dict[str, Any], rea
             winner = yield context.task_any([event_task, deadline])
             if winner == deadline:
                 break
-            kind = winner.result["kind"]
+            kind = _event(winner)["kind"]
             if kind in ("CallTransferAccepted", "CallTransferFailed", "CallDisconnected"):
                 deadline.cancel()
                 accepted = kind != "CallTransferFailed"
@@ -102,7 +115,7 @@ def _converse(context: df.DurableOrchestrationContext, call: dict[str, Any]) -> 
         if winner == limit:
             yield context.call_activity(act.HANG_UP, call)
             return (Outcome.COMPLETED, "max_duration")
-        event = event_task.result
+        event = _event(event_task)
         kind = event["kind"]
         if kind == "CallDisconnected":
             limit.cancel()

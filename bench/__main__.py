@@ -1,0 +1,25 @@
+"""`make bench`: run every benchmark and print its figures (see README, Benchmarks).
+
+`python -m bench` runs them all with their published parameters; pass `--quick` for a short run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+QUICK = {"bridge_load": ["--calls", "10,50", "--seconds", "5"]}
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    status = 0
+    for name in ("durable_replay", "bridge_load"):
+        print(f"\n== bench.{name} ==", flush=True)
+        argv = [sys.executable, "-m", f"bench.{name}", *(QUICK.get(name, []) if quick else [])]
+        status |= subprocess.run(argv, check=False).returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

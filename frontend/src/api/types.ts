@@ -1,0 +1,179 @@
+/** Wire types of the function app's HTTP API (see issues 2, 5 and 6; OpenAPI at /api/openapi.json). */
+
+export interface Agent {
+  name: string;
+  display_name: string;
+  description: string;
+  voice: string;
+  handoffs: string[];
+  greeting: string;
+}
+
+export interface SessionGrant {
+  session_id: string;
+  ephemeral_key: string;
+  expires_at: number | string;
+  realtime_url: string;
+  deployment: string;
+  voice: string;
+  agent: string;
+}
+
+/** A Realtime function definition as the model sees it. */
+export interface ToolDefinition {
+  type: "function";
+  name: string;
+  description?: string;
+  parameters?: Record<string, unknown>;
+}
+
+export interface ToolList {
+  tools: ToolDefinition[];
+  tool_choice: string;
+}
+
+export interface FunctionCallRequest {
+  name: string;
+  call_id: string;
+  arguments: string | Record<string, unknown>;
+  agent?: string;
+}
+
+export interface FunctionCallResult {
+  call_id: string;
+  /** A JSON string, passed to the model as the function_call_output as is. */
+  output: string;
+  /** Present on a handoff: the `session` object of a GA `session.update`. */
+  session?: Record<string, unknown>;
+  agent?: string;
+}
+
+export type Direction = "inbound" | "outbound";
+
+export interface PlaceCallRequest {
+  number: string;
+  agent?: string;
+  context?: string;
+}
+
+export interface PlacedCall {
+  call_id: string;
+  status_url: string;
+}
+
+export interface RecordedToolCall {
+  name: string;
+  arguments?: unknown;
+  output?: unknown;
+  ok?: boolean;
+  duration_ms?: number;
+  ts?: string;
+}
+
+export interface CallRecord {
+  call_id: string;
+  direction: Direction;
+  agent: string;
+  status: string;
+  outcome: string | null;
+  started_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  duration_s: number | null;
+  estimated_cost: number | null;
+  tool_calls: RecordedToolCall[];
+  usage: Record<string, unknown>;
+  summary?: string | Record<string, unknown> | null;
+  [extra: string]: unknown;
+}
+
+export interface TranscriptLine {
+  role: string;
+  text: string;
+  ts: string;
+}
+
+export interface CallDetail {
+  record: CallRecord;
+  transcript: TranscriptLine[];
+}
+
+export interface CallFilters {
+  direction?: Direction | "";
+  outcome?: string;
+  from?: string;
+  to?: string;
+  page_token?: string;
+}
+
+export interface CallPage {
+  calls: CallRecord[];
+  next_page_token: string | null;
+}
+
+export type CampaignAction = "pause" | "resume" | "cancel";
+
+/** Outcome counters of a campaign, as returned by GET /api/campaigns/{id}. */
+export interface CampaignCounters {
+  pending: number;
+  in_progress: number;
+  completed: number;
+  no_answer: number;
+  busy: number;
+  failed: number;
+  voicemail: number;
+  do_not_call: number;
+  transferred: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  status: string;
+  agent: string;
+  counters: CampaignCounters;
+  total: number;
+  [extra: string]: unknown;
+}
+
+/** Campaign settings sent with a CSV upload (the `settings` form field) or inline in a JSON body. */
+export interface CampaignSettings {
+  name: string;
+  agent: string;
+  script: string;
+  calling_window: {
+    days: string[];
+    start: string;
+    end: string;
+    time_zone: string;
+  };
+  pacing: { max_concurrent: number; max_calls_per_minute: number };
+  attempts: { max_per_contact: number; retry_delay_minutes: number };
+  voicemail_policy: "leave_message" | "hang_up";
+}
+
+export interface RejectedRow {
+  line: number;
+  reason: string;
+}
+
+export interface CampaignCreated {
+  campaign: Campaign;
+  accepted: number;
+  rejected: RejectedRow[];
+}
+
+export interface CampaignContact {
+  phone?: string;
+  name?: string;
+  outcome?: string | null;
+  attempts?: number;
+  last_attempt_at?: string | null;
+  call_id?: string | null;
+  [extra: string]: unknown;
+}
+
+export interface ContactPage {
+  contacts: CampaignContact[];
+  next_page_token: string | null;
+}
