@@ -1,0 +1,184 @@
+"""HTTP client for the function app's internal endpoints (docs/internal-api.md).
+
+One `httpx.AsyncClient` per bridge process (connection pooling across calls). Tool calls have a
+hard timeout and never raise: any failure becomes a structured `function_call_output` the model
+can talk about, so the caller does not sit in silence. Call events are batched per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from bridge.session import AgentConfig
+
+log = logging.getLogger("bridge.function_app")
+
+MAX_BATCH = 50
+_MAX_BUFFERED = 2000  # events kept for retry while the function app is unreachable
+
+
+class FunctionAppError(Exception):
+    """The function app could not give the call's configuration."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The outcome of one tool call, ready for the model."""
+
+    output: str  # the JSON string placed in function_call_output
+    ok: bool
+    duration_ms: int
+    session: dict[str, Any] | None = None  # present when the tool handed the call to another agent
+    agent: str | None = None
+
+
+def now_iso() -> str:
+    """ISO 8601 UTC timestamp for call events."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _tool_error(code: str, message: str) -> str:
+    return json.dumps({"error": {"code": code, "message": message}})
+
+
+class FunctionAppClient:
+    """Talks to `FUNCTION_APP_URL` with the function key."""
+
+    def __init__(self, base_url: str, key: str, *, timeout: float = 10.0) -> None:
+        headers = {"x-functions-key": key} if key else {}
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers=headers,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get_agent(self, call_id: str) -> AgentConfig:
+        """Fetch the call's agent configuration.
+
+        Raises:
+            FunctionAppError: unknown call (404), other error status, bad body or unreachable.
+        """
+        try:
+            response = await self._http.get(f"/api/internal/calls/{call_id}/agent")
+        except httpx.HTTPError as exc:
+            raise FunctionAppError(f"function app unreachable: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise FunctionAppError(f"agent lookup answered {response.status_code}", response.status_code)
+        try:
+            body = response.json()
+            session = body["session"]
+            if not isinstance(session, dict):
+                raise TypeError("session must be an object")
+            return AgentConfig(
+                agent=str(body.get("agent", "")),
+                session=session,
+                greeting=str(body.get("greeting") or ""),
+                max_call_seconds=float(body.get("max_call_seconds") or 0) or float("inf"),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FunctionAppError(f"agent configuration is malformed: {exc}") from None
+
+    async def call_tool(
+        self, call_id: str, tool_call_id: str, name: str, arguments: str, limit_seconds: float
+    ) -> ToolResult:
+        """Run a tool through the function app; errors and timeouts become structured outputs."""
+        started = time.monotonic()
+
+        def done(output: str, ok: bool, **extra: Any) -> ToolResult:
+            return ToolResult(output, ok, int((time.monotonic() - started) * 1000), **extra)
+
+        body = {"name": name, "call_id": tool_call_id, "arguments": arguments}
+        try:
+            response = await asyncio.wait_for(
+                self._http.post(f"/api/internal/calls/{call_id}/function-call", json=body), limit_seconds
+            )
+        except TimeoutError:
+            return done(_tool_error("tool_timeout", f"{name} did not answer within {limit_seconds:g} s"), False)
+        except httpx.HTTPError as exc:
+            return done(_tool_error("tool_unavailable", f"{name} could not be reached ({type(exc).__name__})"), False)
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code != 200 or not isinstance(payload, dict):
+            error = payload.get("error") if isinstance(payload, dict) else None
+            if isinstance(error, dict) and isinstance(error.get("code"), str):
+                return done(_tool_error(error["code"], str(error.get("message", ""))), False)
+            return done(_tool_error("tool_failed", f"{name} failed with status {response.status_code}"), False)
+        output = payload.get("output")
+        if not isinstance(output, str):
+            output = json.dumps(output)
+        session = payload.get("session")
+        agent = payload.get("agent")
+        return done(
+            output,
+            True,
+            session=session if isinstance(session, dict) else None,
+            agent=agent if isinstance(agent, str) else None,
+        )
+
+    async def post_events(self, call_id: str, events: list[dict[str, Any]]) -> bool:
+        """POST one batch of call events; False if it was not accepted (the caller keeps them)."""
+        try:
+            response = await self._http.post(f"/api/internal/calls/{call_id}/events", json={"events": events})
+        except httpx.HTTPError as exc:
+            log.warning("call %s: events not delivered: %s", call_id, type(exc).__name__)
+            return False
+        if response.status_code >= 300:
+            log.warning("call %s: events refused with %s", call_id, response.status_code)
+            # A 4xx will not get better by retrying the same batch: drop it, loudly.
+            return 400 <= response.status_code < 500
+        return True
+
+
+class EventBatcher:
+    """Collects one call's events and posts them in batches (timer, size, or call end)."""
+
+    def __init__(self, client: FunctionAppClient, call_id: str, flush_seconds: float) -> None:
+        self._client = client
+        self._call_id = call_id
+        self._flush_seconds = flush_seconds
+        self._events: list[dict[str, Any]] = []
+        self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
+        self._full = asyncio.Event()
+
+    def add(self, event_type: str, **fields: Any) -> None:
+        """Record an event now (timestamped); it is sent with the next batch."""
+        self._events.append({"type": event_type, **fields, "ts": now_iso()})
+        del self._events[:-_MAX_BUFFERED]
+        if len(self._events) >= MAX_BATCH:
+            self._full.set()
+
+    async def flush(self) -> None:
+        """Send everything collected so far, in batches of at most 50."""
+        async with self._lock:
+            while self._events:
+                batch = self._events[:MAX_BATCH]
+                if not await self._client.post_events(self._call_id, batch):
+                    return  # keep them for the next flush
+                del self._events[: len(batch)]
+
+    async def run(self) -> None:
+        """Flush every `flush_seconds`, or as soon as a full batch is waiting, until cancelled."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self._flush_seconds)
+            self._full.clear()
+            await self.flush()

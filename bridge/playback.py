@@ -1,0 +1,155 @@
+"""Agent audio towards the caller: re-chunked into 20 ms frames, paced at real time, position tracked.
+
+The model streams audio faster than real time in chunks of any size. ACS wants 20 ms frames; if we
+pushed everything at once ACS would buffer seconds of speech we could no longer take back on
+barge-in. So frames go out at the rate ACS plays them, and because a frame only leaves when it is due,
+"sent" is "played" to within one frame: that is the number `conversation.item.truncate` needs. A small
+lead (LEAD_MS) is allowed so jitter does not starve ACS; `played_ms` subtracts what is still buffered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bridge.acs_protocol import FRAME_MS, audio_message, frame_bytes
+from bridge.resample import Resampler
+
+MODEL_RATE = 24000
+# Audio kept buffered at ACS ahead of playback: absorbs scheduling jitter without letting ACS hold
+# more than we could take back on barge-in.
+LEAD_MS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class CutItem:
+    """An agent item interrupted by the caller, and how much of it the caller heard."""
+
+    item_id: str
+    played_ms: int
+
+
+class Playback:
+    """Queues agent audio per output item and sends it to ACS one frame every 20 ms."""
+
+    def __init__(
+        self,
+        send: Callable[[str], Awaitable[None]],
+        sample_rate: int,
+        *,
+        on_frame: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send  # writes one text frame to the ACS socket
+        self._rate = sample_rate  # ACS sample rate
+        self._frame_bytes = frame_bytes(sample_rate)
+        self._on_frame = on_frame  # metrics hook, called per frame sent
+        self._clock = clock
+        # None on the 24 kHz path: model audio goes to ACS without resampling.
+        self._resampler = Resampler(MODEL_RATE, sample_rate) if sample_rate != MODEL_RATE else None
+        self._queue: deque[tuple[str, str, int]] = deque()  # (item id, base64 frame, real samples)
+        self._partial = bytearray()  # the start of the next frame of `_partial_item`
+        self._partial_item = ""
+        self._open_items: set[str] = set()  # items the model is still generating audio for
+        self._cut_items: set[str] = set()  # items interrupted: later deltas for them are dropped
+        self._played: dict[str, int] = {}  # item id -> samples sent to ACS
+        self._playing_item = ""  # item of the last frame sent
+        self._wakeup = asyncio.Event()
+        self._buffer_end = 0.0  # monotonic time at which ACS will have played everything sent
+
+    @property
+    def queued_ms(self) -> int:
+        """Milliseconds of agent audio waiting to be sent."""
+        return len(self._queue) * FRAME_MS
+
+    def played_ms(self, item_id: str) -> int:
+        """Milliseconds of `item_id` the caller has heard: sent, minus what ACS still has buffered."""
+        sent_ms = self._played.get(item_id, 0) * 1000 // self._rate
+        if item_id != self._playing_item:
+            return sent_ms
+        buffered_ms = max(0.0, self._buffer_end - self._clock()) * 1000
+        return max(0, int(sent_ms - buffered_ms))
+
+    def enqueue(self, item_id: str, pcm24: bytes) -> None:
+        """Add a chunk of 24 kHz model audio for `item_id`; complete frames join the queue."""
+        if item_id in self._cut_items:
+            return
+        if item_id != self._partial_item:
+            self._flush_partial()
+            self._partial_item = item_id
+        self._open_items.add(item_id)
+        pcm = self._resampler.process(pcm24) if self._resampler else pcm24
+        self._partial += pcm
+        size = self._frame_bytes
+        usable = len(self._partial) - len(self._partial) % size
+        for start in range(0, usable, size):
+            frame = bytes(self._partial[start : start + size])
+            self._queue.append((item_id, base64.b64encode(frame).decode("ascii"), size // 2))
+        del self._partial[:usable]
+        self._wakeup.set()
+
+    def finish_item(self, item_id: str) -> None:
+        """The model has sent all audio of `item_id`: pad and queue its last partial frame."""
+        self._open_items.discard(item_id)
+        if item_id == self._partial_item:
+            self._flush_partial()
+
+    def _flush_partial(self) -> None:
+        if self._partial:
+            real = len(self._partial) // 2
+            frame = bytes(self._partial) + bytes(self._frame_bytes - len(self._partial))
+            self._queue.append((self._partial_item, base64.b64encode(frame).decode("ascii"), real))
+            self._partial.clear()
+            self._wakeup.set()
+
+    def close_items(self) -> None:
+        """The model session was replaced: its unfinished items will get no more audio."""
+        self._flush_partial()
+        self._open_items.clear()
+
+    def is_speaking(self) -> bool:
+        """True while agent audio is queued or still being generated."""
+        return bool(self._queue or self._partial or self._open_items)
+
+    def interrupt(self) -> list[CutItem]:
+        """Drop all queued audio (barge-in); returns each cut item with the ms the caller heard."""
+        cut_ids = list(dict.fromkeys([*(i for i, _, _ in self._queue), *self._open_items]))
+        if self._partial:
+            cut_ids.append(self._partial_item)
+        if self._playing_item and self.is_speaking() and self._playing_item not in cut_ids:
+            cut_ids.insert(0, self._playing_item)
+        self._queue.clear()
+        self._partial.clear()
+        self._open_items.clear()
+        self._cut_items.update(cut_ids)
+        if self._resampler is not None:  # old speech must not bleed into the next reply
+            self._resampler = Resampler(MODEL_RATE, self._rate)
+        cut = [CutItem(item_id, self.played_ms(item_id)) for item_id in dict.fromkeys(cut_ids)]
+        self._buffer_end = 0.0  # StopAudio empties the ACS buffer
+        return cut
+
+    async def run(self) -> None:
+        """Send queued frames as ACS plays them, keeping at most `LEAD_MS` buffered there, until cancelled."""
+        period = FRAME_MS / 1000
+        lead = LEAD_MS / 1000
+        while True:
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            delay = self._buffer_end - lead - self._clock()
+            if delay > 0.0005:  # sub-millisecond early is on time (and immune to float rounding)
+                await asyncio.sleep(delay)
+                continue  # the queue may have been interrupted while we slept
+            item_id, frame, samples = self._queue.popleft()
+            # ACS plays frames back to back from when they arrive: model its playout buffer.
+            self._buffer_end = max(self._buffer_end, self._clock()) + period
+            self._playing_item = item_id
+            self._played[item_id] = self._played.get(item_id, 0) + samples
+            await self._send(audio_message(frame))
+            if self._on_frame is not None:
+                self._on_frame()

@@ -1,0 +1,467 @@
+"""The socket loops of one call: ACS media <-> Realtime session.
+
+`CallRelay.run` owns a call from handshake to teardown. Its loops only read, parse (through the
+codecs), dispatch on the event class, and write. Whatever ends the call (hang-up, model failure,
+limits, drain, a crash) goes through `finish`, and teardown always closes the model session first
+(it is billed), then the media socket, then flushes the call's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+
+from bridge import acs_protocol as acs
+from bridge import realtime_protocol as rt
+from bridge.events import (
+    AgentAudio,
+    AgentAudioDone,
+    AgentTranscript,
+    CallerAudio,
+    CallerDtmf,
+    CallerTranscript,
+    MediaStarted,
+    ModelError,
+    ModelEvent,
+    ResponseDone,
+    ResponseStarted,
+    SpeechStarted,
+    ToolCallRequested,
+)
+from bridge.function_app_client import EventBatcher, FunctionAppClient, FunctionAppError
+from bridge.metrics import BridgeMetrics
+from bridge.model_connection import ModelConnectError, ModelConnector
+from bridge.playback import MODEL_RATE, Playback
+from bridge.resample import Resampler
+from bridge.session import AgentConfig, CallSession, CallState, EndReason
+from bridge.settings import BridgeSettings
+
+log = logging.getLogger("bridge.relay")
+
+_MAX_RECONNECTS_PER_CALL = 3
+_RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
+
+
+class CallLog(logging.LoggerAdapter[logging.Logger]):
+    """Prefixes every line with the call id and adds it as a structured field."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        call_id = (self.extra or {}).get("call_id", "")
+        kwargs.setdefault("extra", {})["call_id"] = call_id
+        return f"call {call_id}: {msg}", kwargs
+
+
+@dataclass(frozen=True)
+class RelayDeps:
+    """What every call shares: settings, the function app client, the model connector, metrics."""
+
+    settings: BridgeSettings
+    function_app: FunctionAppClient
+    connector: ModelConnector
+    metrics: BridgeMetrics
+
+
+class CallRelay:
+    """Relays one call's audio and events until the call ends."""
+
+    def __init__(self, acs_socket: ServerConnection, call_id: str, deps: RelayDeps) -> None:
+        self.session = CallSession(call_id=call_id)
+        self._acs = acs_socket
+        self._deps = deps
+        self._log = CallLog(log, {"call_id": call_id})
+        self._events = EventBatcher(deps.function_app, call_id, deps.settings.event_flush_seconds)
+        self._model: ClientConnection | None = None
+        self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
+        self._reconnects = 0
+        self._playback: Playback | None = None
+        self._uplink: Resampler | None = None  # 16 kHz -> 24 kHz; None on the 24 kHz path
+        self._silence_b64 = ""
+        self._ended = asyncio.Event()
+        self._close: tuple[CloseCode, str] = (CloseCode.NORMAL_CLOSURE, "call ended")
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def finish(self, reason: EndReason, code: CloseCode, text: str) -> None:
+        """End the call (first reason wins); `run` tears down once this is set."""
+        if self.session.end(reason):
+            self._close = (code, text)
+            self._ended.set()
+
+    async def run(self) -> None:
+        """Run the call to its end. Never raises; always releases the model session and the socket."""
+        try:
+            await self._start()
+            if not self._ended.is_set():
+                self.session.transition(CallState.ACTIVE)
+                for loop in (self._read_acs, self._read_model, self._watch_limits):
+                    self._spawn(loop)
+                assert self._playback is not None
+                self._spawn(self._playback.run)
+                self._spawn(self._events.run)
+            await self._ended.wait()
+        except Exception:
+            self._log.exception("relay crashed")
+            self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
+        finally:
+            await self._teardown()
+
+    def _spawn(self, loop: Callable[[], Awaitable[None]]) -> None:
+        async def guarded() -> None:
+            try:
+                await loop()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception("%s crashed", loop.__name__)
+                self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"{self.session.call_id}:{loop.__name__}"))
+
+    async def _start(self) -> None:
+        """Wait for AudioMetadata, fetch the agent, open and configure the model session."""
+        media = await self._await_metadata()
+        if media is None:
+            return
+        self.session.sample_rate = media.sample_rate
+        self.session.transition(CallState.CONNECTING)
+        if media.sample_rate != MODEL_RATE:
+            self._uplink = Resampler(media.sample_rate, MODEL_RATE)
+        self._silence_b64 = base64.b64encode(bytes(acs.frame_bytes(media.sample_rate))).decode()
+        self._playback = Playback(self._send_acs, media.sample_rate, on_frame=self._count_frame_out)
+        try:
+            self.session.agent = await self._deps.function_app.get_agent(self.session.call_id)
+        except FunctionAppError as exc:
+            self._log.warning("no agent configuration: %s", exc)
+            if exc.status == 404:
+                self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, "unknown call")
+            else:
+                self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "agent configuration unavailable")
+            return
+        try:
+            self._model = await self._deps.connector.open()
+        except ModelConnectError as exc:
+            self._log.error("model session could not be opened: %s", exc)
+            self._events.add("model_failed", reason=f"connect failed: {exc}")
+            self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
+            return
+        try:
+            await self._configure_model(greet=True)
+        except ConnectionClosed:
+            self._events.add("model_failed", reason="model closed during set-up")
+            self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
+            return
+        self._log.info("connected: agent=%s rate=%d", self.session.agent.agent, media.sample_rate)
+
+    async def _await_metadata(self) -> MediaStarted | None:
+        """The first known frame must be AudioMetadata, within the idle timeout."""
+        deadline = time.monotonic() + self._deps.settings.idle_timeout_seconds
+        while True:
+            try:
+                message = await asyncio.wait_for(self._acs.recv(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, "no AudioMetadata received")
+                return None
+            except ConnectionClosed:
+                self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
+                return None
+            event = self._parse_acs(message)
+            if isinstance(event, MediaStarted):
+                return event
+            if event is not None or self._ended.is_set():
+                self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, "AudioMetadata must come first")
+                return None
+
+    async def _configure_model(self, *, greet: bool) -> None:
+        """Send the agent's session; greet on a new call, restore context after a reconnect."""
+        assert self._model is not None and self.session.agent is not None
+        await self._model.send(rt.session_update(self.session.agent.session))
+        if greet:
+            greeting = self.session.agent.greeting
+            await self._model.send(rt.response_create(rt.greeting_instructions(greeting) if greeting else None))
+        else:
+            for role, text in self.session.history:
+                await self._model.send(rt.user_text(text) if role == "caller" else rt.assistant_text(text))
+            await self._model.send(rt.response_create(_RECONNECT_INSTRUCTIONS))
+        self.session.response_active = True
+
+    async def _teardown(self) -> None:
+        session = self.session
+        if session.state is not CallState.ENDING:
+            session.transition(CallState.ENDING)
+        reason = session.end_reason or EndReason.BRIDGE_ERROR
+        for task in [*self._tasks, *session.tool_tasks.values()]:
+            task.cancel()  # pending tool calls of an ended call are cancelled
+        await asyncio.gather(*self._tasks, *session.tool_tasks.values(), return_exceptions=True)
+        if self._model is not None:
+            await self._model.close()  # first: the model session is billed while open
+        code, text = self._close
+        await self._acs.close(code, text)
+        self._log.info("ended: %s (close %d %s)", reason.value, code, code.name)
+        self._events.add("media_ended", reason=reason.value)
+        try:
+            await asyncio.wait_for(self._events.flush(), 10.0)
+        except TimeoutError:
+            self._log.warning("final events not delivered")
+        session.transition(CallState.ENDED)
+
+    # --- caller side --------------------------------------------------------------------------
+
+    def _parse_acs(self, message: str | bytes) -> Any:
+        if isinstance(message, bytes):
+            self.finish(EndReason.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, "binary frames are not supported")
+            return None
+        try:
+            return acs.parse_acs_message(message)
+        except acs.AcsProtocolError as exc:
+            self._log.warning("malformed media frame: %s", exc)
+            self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, f"malformed frame: {exc}"[:120])
+            return None
+
+    async def _read_acs(self) -> None:
+        try:
+            async for message in self._acs:
+                event = self._parse_acs(message)
+                if isinstance(event, CallerAudio):
+                    await self._handle_caller_audio(event)
+                elif isinstance(event, CallerDtmf):
+                    await self._handle_caller_dtmf(event)
+                elif self._ended.is_set():
+                    return
+        except ConnectionClosed as exc:
+            if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
+                self.finish(EndReason.PROTOCOL_ERROR, CloseCode.MESSAGE_TOO_BIG, "frame too big")
+                return
+        self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
+
+    async def _handle_caller_audio(self, event: CallerAudio) -> None:
+        started = time.perf_counter()
+        self.session.last_caller_frame_at = time.monotonic()
+        audio = event.audio_b64 or self._silence_b64
+        if self._uplink is not None:
+            audio = base64.b64encode(self._uplink.process(base64.b64decode(audio))).decode("ascii")
+        await self._send_model(rt.append_audio(audio))
+        metrics = self._deps.metrics
+        metrics.frames_in += 1
+        metrics.relay_latency.observe(time.perf_counter() - started)
+
+    async def _handle_caller_dtmf(self, event: CallerDtmf) -> None:
+        self._events.add("dtmf", digit=event.digit)
+        await self._send_model(rt.user_text(f"[The caller pressed the {event.digit} key on the keypad.]"))
+        self.session.needs_response = True
+        await self._request_response_if_due()
+
+    # --- model side ---------------------------------------------------------------------------
+
+    async def _read_model(self) -> None:
+        while True:
+            model = self._model
+            assert model is not None
+            try:
+                async for message in model:
+                    await self._dispatch_model(message)
+            except ConnectionClosed:
+                pass
+            if not self.session.is_live:
+                return
+            self._log.warning("model connection lost (close code %s)", model.close_code)
+            if not await self._reconnect():
+                self._events.add("model_failed", reason="model connection lost; reconnect failed")
+                self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
+                return
+
+    async def _reconnect(self) -> bool:
+        """One attempt to re-open the model session with the same configuration and context."""
+        if self._reconnects >= _MAX_RECONNECTS_PER_CALL:
+            return False
+        self._reconnects += 1
+        self.session.transition(CallState.RECONNECTING)
+        self._model_generation += 1
+        self.session.response_active = False
+        self.session.needs_response = False
+        if self._playback is not None:
+            self._playback.close_items()
+        try:
+            self._model = await self._deps.connector.open()
+            await self._configure_model(greet=False)
+        except (ModelConnectError, ConnectionClosed) as exc:
+            self._log.error("model reconnect failed: %s", exc)
+            return False
+        self._deps.metrics.model_reconnects += 1
+        self.session.transition(CallState.ACTIVE)
+        self._log.info("model session restored")
+        return True
+
+    async def _dispatch_model(self, message: str | bytes) -> None:
+        try:
+            event = rt.parse_server_event(message)
+        except rt.RealtimeProtocolError as exc:
+            self._log.warning("unusable model event: %s", exc)
+            return
+        if event is not None:
+            await self._handle_model_event(event)
+
+    async def _handle_model_event(self, event: ModelEvent) -> None:
+        session = self.session
+        playback = self._playback
+        assert playback is not None
+        if isinstance(event, AgentAudio):
+            session.audio_produced = True
+            playback.enqueue(event.item_id, event.pcm)
+        elif isinstance(event, AgentAudioDone):
+            playback.finish_item(event.item_id)
+        elif isinstance(event, SpeechStarted):
+            await self._handle_barge_in()
+        elif isinstance(event, ResponseStarted):
+            session.response_active = True
+        elif isinstance(event, ResponseDone):
+            session.response_active = False
+            if event.usage:
+                self._events.add("usage", usage=event.usage)
+            await self._request_response_if_due()
+        elif isinstance(event, ToolCallRequested):
+            self._start_tool(event)
+        elif isinstance(event, CallerTranscript):
+            session.remember("caller", event.text)
+            self._events.add("transcript", role="caller", text=event.text)
+        elif isinstance(event, AgentTranscript):
+            session.remember("agent", event.text)
+            self._events.add("transcript", role="agent", text=event.text)
+        elif isinstance(event, ModelError):
+            self._log.warning("model error %s: %s", event.code or event.error_type, event.message[:200])
+
+    async def _handle_barge_in(self) -> None:
+        """Caller talks over the agent: stop ACS playback, drop queued audio, truncate what was unheard."""
+        assert self._playback is not None
+        if not self._playback.is_speaking():
+            return
+        cut = self._playback.interrupt()
+        await self._send_acs(acs.stop_audio_message())
+        for item in cut:
+            await self._send_model(rt.truncate_item(item.item_id, item.played_ms))
+        self._deps.metrics.barge_ins += 1
+        played = cut[0].played_ms if cut else 0
+        self._events.add("barge_in", played_ms=played)
+        self._log.info("barge-in after %d ms of agent audio", played)
+
+    # --- tools --------------------------------------------------------------------------------
+
+    def _start_tool(self, request: ToolCallRequested) -> None:
+        task = asyncio.create_task(self._run_tool(request), name=f"{self.session.call_id}:tool:{request.name}")
+        self.session.tool_tasks[request.tool_call_id] = task
+
+    async def _run_tool(self, request: ToolCallRequested) -> None:
+        generation = self._model_generation
+        deps = self._deps
+        try:
+            result = await deps.function_app.call_tool(
+                self.session.call_id,
+                request.tool_call_id,
+                request.name,
+                request.arguments,
+                deps.settings.tool_timeout_seconds,
+            )
+            deps.metrics.tool_calls["ok" if result.ok else "error"] += 1
+            deps.metrics.tool_latency.observe(result.duration_ms / 1000)
+            self._events.add(
+                "tool_call",
+                name=request.name,
+                arguments=_json_or_text(request.arguments),
+                output=result.output,
+                ok=result.ok,
+                duration_ms=result.duration_ms,
+            )
+            if generation != self._model_generation:
+                self._log.info("tool %s finished after a reconnect; output not sent", request.name)
+                return
+            if result.session is not None:
+                await self._hand_off(result.session, result.agent)
+            await self._send_model(rt.function_call_output(request.tool_call_id, result.output))
+        finally:
+            self.session.tool_tasks.pop(request.tool_call_id, None)
+        self.session.needs_response = True
+        await self._request_response_if_due()
+
+    async def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:
+        """Switch the live session to another agent's instructions and tools."""
+        session_config = dict(new_session)
+        if self.session.audio_produced:
+            # The voice cannot change once the model has produced audio; leave it out.
+            audio = dict(session_config.get("audio") or {})
+            output = dict(audio.get("output") or {})
+            output.pop("voice", None)
+            if audio:
+                audio["output"] = output
+                session_config["audio"] = audio
+        await self._send_model(rt.session_update(session_config))
+        if self.session.agent is not None:
+            self.session.agent.session = new_session
+            if agent:
+                self.session.agent.agent = agent
+        self._events.add("agent_changed", agent=agent or "")
+        self._log.info("handed off to agent %s", agent or "(unnamed)")
+
+    async def _request_response_if_due(self) -> None:
+        if self.session.should_request_response():
+            self.session.needs_response = False
+            self.session.response_active = True
+            await self._send_model(rt.response_create())
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def _send_model(self, text: str) -> None:
+        """Write to the model; silently skipped while reconnecting (the reader handles the loss)."""
+        model = self._model
+        if model is None or self.session.state is not CallState.ACTIVE:
+            return
+        with contextlib.suppress(ConnectionClosed):
+            await model.send(text)
+
+    async def _send_acs(self, text: str) -> None:
+        try:
+            await self._acs.send(text)
+        except ConnectionClosed:
+            self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
+
+    def _count_frame_out(self) -> None:
+        self._deps.metrics.frames_out += 1
+
+    async def _watch_limits(self) -> None:
+        """End the call at the maximum duration or when ACS stops sending audio."""
+        settings = self._deps.settings
+        agent: AgentConfig | None = self.session.agent
+        limit = min(settings.max_call_seconds, agent.max_call_seconds if agent else float("inf"))
+        deadline = self.session.started_at + limit
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                self.finish(EndReason.MAX_DURATION, CloseCode.NORMAL_CLOSURE, "maximum call duration reached")
+                return
+            idle_at = self.session.last_caller_frame_at + settings.idle_timeout_seconds
+            if now >= idle_at:
+                self.finish(EndReason.IDLE, CloseCode.NORMAL_CLOSURE, "no audio from the caller")
+                return
+            await asyncio.sleep(min(deadline, idle_at) - now + 0.01)
+
+    def stop(self, reason: EndReason, code: CloseCode, text: str) -> None:
+        """Ask the call to end from outside (drain)."""
+        self.finish(reason, code, text)
+
+
+def _json_or_text(arguments: str) -> Any:
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return arguments

@@ -1,0 +1,123 @@
+"""Offline speech for the simulator: eSpeak NG text-to-speech and PocketSphinx speech-to-text.
+
+eSpeak NG comes from the `espeakng-loader` wheel (library + voice data), PocketSphinx's US English
+model from the `pocketsphinx` wheel: nothing is downloaded at run time. Both engines are
+synchronous C libraries with global state, so calls are serialised with a lock and run off the
+event loop by the caller (`asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+OUTPUT_RATE = 24000
+_ESPEAK_RETRIEVAL = 1  # AUDIO_OUTPUT_RETRIEVAL: samples come back through the synth callback
+_ESPEAK_CHARS_UTF8 = 1
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+def _resample_linear(pcm: bytes, rate_in: int, rate_out: int) -> bytes:
+    """Good enough for synthetic speech and ASR input; the bridge has the careful resampler."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    if len(x) == 0 or rate_in == rate_out:
+        return pcm
+    n = int(len(x) * rate_out / rate_in)
+    y = np.interp(np.arange(n) * rate_in / rate_out, np.arange(len(x)), x)
+    return np.clip(np.rint(y), -32768, 32767).astype("<i2").tobytes()
+
+
+class Speaker:
+    """eSpeak NG through ctypes; `synthesize` returns 24 kHz PCM16 mono."""
+
+    def __init__(self, voice: str = "en-us", words_per_minute: int = 175) -> None:
+        import espeakng_loader
+
+        self._lock = threading.Lock()
+        self._chunks: list[bytes] = []
+        lib = ctypes.CDLL(str(espeakng_loader.get_library_path()))
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        self._rate = lib.espeak_Initialize(_ESPEAK_RETRIEVAL, 0, str(espeakng_loader.get_data_path()).encode(), 0)
+        if self._rate <= 0:
+            raise RuntimeError("eSpeak NG failed to initialise")
+        self._callback = _SYNTH_CALLBACK(self._collect)  # kept referenced: C holds the pointer
+        lib.espeak_SetSynthCallback(self._callback)
+        lib.espeak_SetVoiceByName(voice.encode())
+        lib.espeak_SetParameter(1, words_per_minute, 0)  # espeakRATE
+        self._lib = lib
+
+    def _collect(self, wav: Any, samples: int, events: Any) -> int:
+        if samples > 0:
+            self._chunks.append(ctypes.string_at(wav, samples * 2))
+        return 0
+
+    def synthesize(self, text: str) -> bytes:
+        """Speak `text`; returns 24 kHz PCM16 mono."""
+        data = text.encode("utf-8") + b"\0"
+        with self._lock:
+            self._chunks = []
+            self._lib.espeak_Synth(
+                ctypes.c_char_p(data),
+                ctypes.c_size_t(len(data)),
+                ctypes.c_uint(0),
+                ctypes.c_int(0),
+                ctypes.c_uint(0),
+                ctypes.c_uint(_ESPEAK_CHARS_UTF8),
+                None,
+                None,
+            )
+            self._lib.espeak_Synchronize()
+            pcm = b"".join(self._chunks)
+        return _resample_linear(pcm, self._rate, OUTPUT_RATE)
+
+
+class Listener:
+    """PocketSphinx with its bundled US English model; `transcribe` takes 24 kHz PCM16."""
+
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self._decoder = Decoder(samprate=16000, loglevel="FATAL")
+        self._lock = threading.Lock()
+
+    def transcribe(self, pcm24: bytes) -> str:
+        audio = _resample_linear(pcm24, OUTPUT_RATE, 16000)
+        with self._lock:
+            self._decoder.start_utt()
+            self._decoder.process_raw(audio, full_utt=True)
+            self._decoder.end_utt()
+            hyp = self._decoder.hyp()
+        return hyp.hypstr.strip() if hyp is not None else ""
+
+
+@lru_cache(maxsize=1)
+def shared_speaker() -> Speaker:
+    """One eSpeak instance per process (the library keeps global state)."""
+    return Speaker()
+
+
+@lru_cache(maxsize=1)
+def shared_listener() -> Listener:
+    return Listener()
+
+
+def tone_voice(text: str, ms_per_char: int = 60) -> bytes:
+    """Deterministic stand-in speech: a two-tone signal, `ms_per_char` per character of `text`.
+
+    For tests that need exact durations and for machines without eSpeak NG; it is still audio
+    (-12 dBFS), so every byte counts when checking that nothing was lost on the way.
+    """
+    samples = OUTPUT_RATE * ms_per_char * max(1, len(text)) // 1000
+    t = np.arange(samples) / OUTPUT_RATE
+    wave = 0.125 * np.sin(2 * np.pi * 220 * t) + 0.125 * np.sin(2 * np.pi * 330 * t)
+    return np.rint(wave * 32767).astype("<i2").tobytes()
+
+
+def espeak_voice(text: str) -> bytes:
+    """eSpeak NG speech (24 kHz PCM16)."""
+    return shared_speaker().synthesize(text)

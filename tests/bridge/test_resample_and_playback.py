@@ -1,0 +1,114 @@
+"""Resampling quality across frame edges, and paced playback with position tracking."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge.playback import Playback
+from bridge.resample import Resampler
+
+
+def sine(rate: int, seconds: float, freq: float = 440.0, amplitude: float = 8000.0) -> bytes:
+    t = np.arange(int(rate * seconds)) / rate
+    return np.rint(amplitude * np.sin(2 * np.pi * freq * t)).astype("<i2").tobytes()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(min_value=1, max_value=900), min_size=1, max_size=30),
+    st.sampled_from([(16000, 24000), (24000, 16000)]),
+)
+def test_chunked_resampling_equals_whole_signal_resampling(cuts: list[int], rates: tuple[int, int]) -> None:
+    """Filter state carries across chunks: no edge effects, whatever the chunk sizes."""
+    signal = sine(rates[0], 0.5)
+    whole = Resampler(*rates).process(signal)
+    chunked, pos, resampler = [], 0, Resampler(*rates)
+    for cut in cuts:
+        chunked.append(resampler.process(signal[pos : pos + cut * 2]))
+        pos += cut * 2
+    chunked.append(resampler.process(signal[pos:]))
+    assert b"".join(chunked) == whole
+
+
+def test_upsampled_frames_have_no_clicks_at_frame_edges() -> None:
+    resampler = Resampler(16000, 24000)
+    frames = sine(16000, 1.0, freq=1000)
+    out = b"".join(resampler.process(frames[i : i + 640]) for i in range(0, len(frames), 640))
+    y = np.frombuffer(out, dtype="<i2").astype(float)
+    assert len(y) == 24000
+    # A clean 1 kHz sine at 24 kHz changes by at most 2*pi*1000/24000*8000 ~ 2094 per sample.
+    steps = np.abs(np.diff(y[100:]))
+    assert steps.max() < 2150
+    spectrum = np.abs(np.fft.rfft(y[1000:23000] * np.hanning(22000)))
+    freqs = np.fft.rfftfreq(22000, 1 / 24000)
+    assert abs(freqs[spectrum.argmax()] - 1000) < 2
+    assert spectrum[freqs > 8000].max() < spectrum.max() * 1e-3  # no imaging above the 16 kHz band
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def settle(predicate, rounds: int = 200) -> None:
+    for _ in range(rounds):
+        if predicate():
+            return
+        await asyncio.sleep(0.002)
+
+
+async def test_playback_rechunks_paces_and_tracks_the_played_position() -> None:
+    sent: list[str] = []
+    clock = FakeClock()
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    playback = Playback(send, 24000, clock=clock)
+    playback.enqueue("item-1", bytes(960 * 10 + 100))  # 10 frames and a bit, in one delta
+    assert playback.queued_ms == 200
+    playback.finish_item("item-1")  # the partial frame is padded and queued
+    assert playback.queued_ms == 220
+    runner = asyncio.create_task(playback.run())
+    await settle(lambda: len(sent) == 3)
+    assert len(sent) == 3  # one playing + the 40 ms lead; the rest waits for playback to advance
+    clock.now = 0.030
+    await settle(lambda: len(sent) == 4)
+    assert len(sent) == 4
+    cut = playback.interrupt()
+    runner.cancel()
+    # 80 ms sent since t=0, ACS plays back to back: at t=30 ms the caller has heard 30 ms.
+    assert [c.item_id for c in cut] == ["item-1"] and cut[0].played_ms == 30
+    assert playback.queued_ms == 0 and not playback.is_speaking()
+    playback.enqueue("item-1", bytes(960))  # late deltas of a cut item are dropped
+    assert playback.queued_ms == 0
+    assert all(len(base64.b64decode(json.loads(m)["audioData"]["data"])) == 960 for m in sent)
+
+
+async def test_playback_sends_one_frame_per_twenty_milliseconds_of_its_clock() -> None:
+    sent: list[str] = []
+    clock = FakeClock()
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    playback = Playback(send, 16000, clock=clock)
+    playback.enqueue("a", bytes(960 * 10))  # 200 ms at 24 kHz -> 640-byte frames at 16 kHz
+    runner = asyncio.create_task(playback.run())
+    await settle(lambda: len(sent) == 3)
+    assert len(sent) == 3  # the first frame and the 40 ms lead go at once
+    for expected in (4, 5, 6):
+        clock.now += 0.02
+        await settle(lambda: len(sent) == expected)  # noqa: B023 - evaluated inside the iteration
+        assert len(sent) == expected
+    runner.cancel()
+    assert all(len(base64.b64decode(json.loads(m)["audioData"]["data"])) == 640 for m in sent)

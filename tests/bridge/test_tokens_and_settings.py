@@ -1,0 +1,72 @@
+"""Media tokens (docs/internal-api.md) and settings parsing."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from bridge.settings import SettingsError, load_settings
+from bridge.tokens import TokenError, TokenProblem, issue_media_token, verify_media_token
+
+SECRET = "s" * 40
+
+
+def test_token_bound_to_the_call_is_accepted() -> None:
+    verify_media_token(issue_media_token("call-1", SECRET), "call-1", SECRET)
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("", TokenProblem.MISSING),
+        (issue_media_token("call-1", "x" * 40), TokenProblem.INVALID),
+        (issue_media_token("call-1", SECRET, ttl_seconds=10, now=1000), TokenProblem.EXPIRED),
+        (issue_media_token("call-2", SECRET), TokenProblem.WRONG_CALL),
+        (
+            jwt.encode({"sub": "call-1", "aud": "someone-else", "iat": 0, "exp": 4102444800}, SECRET),
+            TokenProblem.INVALID,
+        ),
+        (jwt.encode({"sub": "call-1", "aud": "callcenter-bridge", "iat": 0}, SECRET), TokenProblem.INVALID),
+        (
+            jwt.encode(
+                {"sub": "call-1", "aud": "callcenter-bridge", "iat": 0, "exp": 4102444800}, None, algorithm="none"
+            ),
+            TokenProblem.INVALID,
+        ),
+    ],
+)
+def test_tokens_that_do_not_admit_the_call_are_refused_with_a_reason(token: str, problem: TokenProblem) -> None:
+    with pytest.raises(TokenError) as caught:
+        verify_media_token(token, "call-1", SECRET)
+    assert caught.value.problem is problem
+
+
+BASE = {
+    "CALL_TOKEN_SECRET": SECRET,
+    "FUNCTION_APP_URL": "http://127.0.0.1:7071",
+    "AZURE_OPENAI_ENDPOINT": "https://r.openai.azure.com/",
+}
+
+
+def test_settings_defaults_and_realtime_url() -> None:
+    settings = load_settings(BASE | {"AZURE_OPENAI_REALTIME_DEPLOYMENT": "gpt-rt"})
+    assert settings.port == 8765 and settings.host == "127.0.0.1" and settings.openai_api_key == ""
+    assert settings.realtime_url == "wss://r.openai.azure.com/openai/v1/realtime?model=gpt-rt"
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"CALL_TOKEN_SECRET": ""}, "CALL_TOKEN_SECRET"),
+        ({"CALL_TOKEN_SECRET": "short"}, "CALL_TOKEN_SECRET"),
+        ({"FUNCTION_APP_URL": "ftp://x"}, "FUNCTION_APP_URL"),
+        ({"BRIDGE_PORT": "eighty"}, "BRIDGE_PORT"),
+        ({"BRIDGE_MAX_CALLS": "0"}, "BRIDGE_MAX_CALLS"),
+        ({"BRIDGE_TOOL_TIMEOUT_SECONDS": "-1"}, "BRIDGE_TOOL_TIMEOUT_SECONDS"),
+        ({"BRIDGE_LOG_LEVEL": "LOUD"}, "BRIDGE_LOG_LEVEL"),
+    ],
+)
+def test_bad_settings_name_the_variable_but_not_the_value(override: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(BASE | override)
+    assert named in str(caught.value) and SECRET not in str(caught.value)
