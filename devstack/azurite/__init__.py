@@ -12,7 +12,7 @@ FOLDER = Path(__file__).resolve().parent
 BINARY = FOLDER / "node_modules" / ".bin" / "azurite-table"
 ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development account key, published in its documentation; not a secret.
-DEV_ACCOUNT_SECRET = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+DEV_ACCOUNT_SECRET = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # noqa: S105
 
 
 def installed() -> bool:
