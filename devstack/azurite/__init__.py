@@ -21,8 +21,16 @@ def installed() -> bool:
 
 def command(port: int, data_dir: Path | None = None) -> list[str]:
     """The argv that starts the table service on 127.0.0.1:`port` (in memory when no data dir)."""
-    argv = [str(BINARY), "--tableHost", "127.0.0.1", "--tablePort", str(port), "--disableTelemetry",
-            "--skipApiVersionCheck", "--loose"]
+    argv = [
+        str(BINARY),
+        "--tableHost",
+        "127.0.0.1",
+        "--tablePort",
+        str(port),
+        "--disableTelemetry",
+        "--skipApiVersionCheck",
+        "--loose",
+    ]
     if data_dir is None:
         return [*argv, "--inMemoryPersistence"]
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,7 @@ async def test_malformed_frame_closes_the_call_with_policy_violation_and_ends_th
         await acs.socket.send("{not json")
         assert await close_code_of(acs) == CloseCode.POLICY_VIOLATION
         await wait_until(lambda: not stack.simulator.sockets)
+        await wait_until(lambda: stack.function_app.events("call-bad-frame", "media_ended"))
     events = stack.function_app.events("call-bad-frame", "media_ended")
     assert events[0]["reason"] == "protocol_error"
 
