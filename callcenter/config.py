@@ -319,8 +319,8 @@ def _read_acs(read: _Reader) -> tuple[AcsSettings | None, tuple[str, ...]]:
     if missing:
         return None, missing
     secret = values["CALL_TOKEN_SECRET"] or ""
-    if len(secret) < 16:
-        raise SettingError("setting CALL_TOKEN_SECRET must be at least 16 characters")
+    if len(secret) < 32:  # HS256 keys shorter than the hash are weak (RFC 7518 3.2); the bridge agrees
+        raise SettingError("setting CALL_TOKEN_SECRET must be at least 32 characters")
     return (
         AcsSettings(
             endpoint=values["ACS_ENDPOINT"] or "",

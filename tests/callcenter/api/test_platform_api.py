@@ -40,7 +40,7 @@ def test_source_phone_number_when_configured(function_host: HostFactory) -> None
         "ACS_RESOURCE_ID": "rid",
         "PUBLIC_BASE_URL": "https://app.example",
         "BRIDGE_PUBLIC_URL": "wss://bridge.example",
-        "CALL_TOKEN_SECRET": "0123456789abcdef0123",
+        "CALL_TOKEN_SECRET": "0123456789abcdef0123456789abcdef",
     }
     with function_host(**settings) as base:
         assert httpx.get(f"{base}/api/source-phone-number").json() == {"phone_number": "+18005550100"}
