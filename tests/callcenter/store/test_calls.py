@@ -24,8 +24,7 @@ def settings(tables: str):
 
 
 def record(call_id: str, **fields: object) -> store.CallRecord:
-    return store.CallRecord(call_id=call_id, direction="inbound", agent="default", started_at=store.now_iso(),
-                            **fields)  # type: ignore[arg-type]
+    return store.CallRecord(call_id=call_id, direction="inbound", agent="default", started_at=store.now_iso(), **fields)  # type: ignore[arg-type]
 
 
 async def test_claiming_a_call_twice_fails_the_second_time(settings) -> None:
@@ -46,8 +45,9 @@ async def test_updates_merge_and_unknown_calls_are_not_found(settings) -> None:
 
 
 async def test_events_keep_order_and_a_retried_batch_does_not_duplicate(settings) -> None:
-    batch = [{"type": "transcript", "role": "agent", "text": f"line {i}", "ts": f"2026-11-26T10:00:0{i}Z"}
-             for i in range(5)]
+    batch = [
+        {"type": "transcript", "role": "agent", "text": f"line {i}", "ts": f"2026-11-26T10:00:0{i}Z"} for i in range(5)
+    ]
     await store.append_events(settings, "c-ev", batch, "b1")
     await store.append_events(settings, "c-ev", batch, "b1")
     events = await store.call_events(settings, "c-ev")
@@ -69,8 +69,10 @@ async def test_notices_are_handed_over_once_in_order(settings) -> None:
 
 async def test_listing_filters_by_direction_and_pages(settings) -> None:
     for i in range(3):
-        await store.claim_call(settings, store.CallRecord(call_id=f"list-out-{i}", direction="outbound", agent="x",
-                                                          started_at=store.now_iso()))
+        await store.claim_call(
+            settings,
+            store.CallRecord(call_id=f"list-out-{i}", direction="outbound", agent="x", started_at=store.now_iso()),
+        )
     page, token = await store.list_calls(settings, direction="outbound", limit=2)
     assert len(page) == 2 and token is not None
     rest, last = await store.list_calls(settings, direction="outbound", limit=2, page_token=token)

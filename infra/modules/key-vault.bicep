@@ -1,0 +1,104 @@
+// Key Vault (RBAC authorization) holding every secret the apps need. Values go in here and nowhere else: the
+// function app reads them through Key Vault references, the bridge through Container Apps Key Vault secrets,
+// both with their own managed identity (Key Vault Secrets User). Outputs are secret *URIs*, never values.
+
+@description('Region of the vault')
+param location string
+
+@description('Tags applied to the vault')
+param tags object
+
+@description('Vault name (3-24 characters)')
+param name string
+
+@secure()
+@description('Shared secret that signs per-call media and callback tokens (function app and bridge)')
+param callTokenSecret string
+
+@secure()
+@description('Function key the bridge presents to the function app; the postdeploy hook registers it as host key "bridge"')
+param functionAppKey string
+
+@secure()
+@description('Azure OpenAI key; empty = the apps use their managed identity (no secret stored)')
+param azureOpenAiApiKey string = ''
+
+@description('Name of the Communication Services resource whose key is stored; empty = Entra ID for ACS (no key)')
+param acsNameForKey string = ''
+
+@description('Purge protection: keep on for production (a purged vault name cannot be reused for 90 days)')
+param enablePurgeProtection bool = false
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 7
+    // ARM rejects `false` once purge protection is on, so send null (not set) instead of false.
+    enablePurgeProtection: enablePurgeProtection ? true : null
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+}
+
+resource callTokenSecretEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'call-token-secret'
+  properties: {
+    value: callTokenSecret
+    contentType: 'text/plain'
+  }
+}
+
+resource functionAppKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'function-app-key'
+  properties: {
+    value: functionAppKey
+    contentType: 'text/plain'
+  }
+}
+
+resource openAiKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiApiKey)) {
+  parent: vault
+  name: 'azure-openai-api-key'
+  properties: {
+    value: azureOpenAiApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource acs 'Microsoft.Communication/communicationServices@2023-03-31' existing = if (!empty(acsNameForKey)) {
+  name: empty(acsNameForKey) ? 'unused' : acsNameForKey
+}
+
+resource acsKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(acsNameForKey)) {
+  parent: vault
+  name: 'acs-access-key'
+  properties: {
+    value: acs.listKeys().primaryKey
+    contentType: 'text/plain'
+  }
+}
+
+output name string = vault.name
+output id string = vault.id
+output uri string = vault.properties.vaultUri
+// Versionless URIs: a rotated secret is picked up without redeploying (function app: within 24 h or on
+// restart; Container Apps: within 30 min or on a new revision).
+output callTokenSecretUri string = callTokenSecretEntry.properties.secretUri
+output functionAppKeySecretUri string = functionAppKeyEntry.properties.secretUri
+output functionAppKeySecretName string = functionAppKeyEntry.name
+output azureOpenAiApiKeySecretUri string = empty(azureOpenAiApiKey) ? '' : openAiKeyEntry!.properties.secretUri
+output acsAccessKeySecretUri string = empty(acsNameForKey) ? '' : acsKeyEntry!.properties.secretUri
