@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,7 @@ class ToolResult:
     duration_ms: int
     session: dict[str, Any] | None = None  # present when the tool handed the call to another agent
     agent: str | None = None
+    control: str | None = None  # "escalate", "end_call", ...: the tool changes the call's course
 
 
 def now_iso() -> str:
@@ -127,34 +129,54 @@ class FunctionAppClient:
             output = json.dumps(output)
         session = payload.get("session")
         agent = payload.get("agent")
+        control = payload.get("control")
         return done(
             output,
-            True,
+            payload.get("ok", True) is not False,
             session=session if isinstance(session, dict) else None,
             agent=agent if isinstance(agent, str) else None,
+            control=control if isinstance(control, str) else None,
         )
 
-    async def post_events(self, call_id: str, events: list[dict[str, Any]]) -> bool:
-        """POST one batch of call events; False if it was not accepted (the caller keeps them)."""
+    async def post_events(self, call_id: str, events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """POST one batch of call events.
+
+        Returns the notices the function app handed back (e.g. a transfer failed), or None if the
+        batch was not accepted (the caller keeps it for the next flush).
+        """
         try:
             response = await self._http.post(f"/api/internal/calls/{call_id}/events", json={"events": events})
         except httpx.HTTPError as exc:
             log.warning("call %s: events not delivered: %s", call_id, type(exc).__name__)
-            return False
+            return None
         if response.status_code >= 300:
             log.warning("call %s: events refused with %s", call_id, response.status_code)
             # A 4xx will not get better by retrying the same batch: drop it, loudly.
-            return 400 <= response.status_code < 500
-        return True
+            return [] if 400 <= response.status_code < 500 else None
+        try:
+            notices = response.json().get("notices", [])
+        except (ValueError, AttributeError):
+            return []
+        return [n for n in notices if isinstance(n, dict)] if isinstance(notices, list) else []
 
 
 class EventBatcher:
     """Collects one call's events and posts them in batches (timer, size, or call end)."""
 
-    def __init__(self, client: FunctionAppClient, call_id: str, flush_seconds: float) -> None:
+    def __init__(
+        self,
+        client: FunctionAppClient,
+        call_id: str,
+        flush_seconds: float,
+        on_notices: Callable[[list[dict[str, Any]]], Awaitable[None]] | None = None,
+    ) -> None:
         self._client = client
         self._call_id = call_id
         self._flush_seconds = flush_seconds
+        self._on_notices = on_notices
+        # While True (a transfer is under way) the batcher posts even with nothing to send, so the
+        # function app's notices (transfer failed) reach the call within one flush interval.
+        self.poll_notices = False
         self._events: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
         self._full = asyncio.Event()
@@ -169,11 +191,16 @@ class EventBatcher:
     async def flush(self) -> None:
         """Send everything collected so far, in batches of at most 50."""
         async with self._lock:
-            while self._events:
+            poll = self.poll_notices
+            while self._events or poll:
+                poll = False
                 batch = self._events[:MAX_BATCH]
-                if not await self._client.post_events(self._call_id, batch):
+                notices = await self._client.post_events(self._call_id, batch)
+                if notices is None:
                     return  # keep them for the next flush
                 del self._events[: len(batch)]
+                if notices and self._on_notices is not None:
+                    await self._on_notices(notices)
 
     async def run(self) -> None:
         """Flush every `flush_seconds`, or as soon as a full batch is waiting, until cancelled."""

@@ -189,6 +189,16 @@ def user_text(text: str) -> str:
     )
 
 
+def system_text(text: str) -> str:
+    """A system message item: news about the call the model must act on (a transfer failed)."""
+    return _dump(
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "message", "role": "system", "content": [{"type": "input_text", "text": text}]},
+        }
+    )
+
+
 def assistant_text(text: str) -> str:
     """An assistant message item, used to restore context after a model reconnect."""
     return _dump(

@@ -81,7 +81,9 @@ class CallRelay:
         self._acs = acs_socket
         self._deps = deps
         self._log = CallLog(log, {"call_id": call_id})
-        self._events = EventBatcher(deps.function_app, call_id, deps.settings.event_flush_seconds)
+        self._events = EventBatcher(
+            deps.function_app, call_id, deps.settings.event_flush_seconds, on_notices=self._handle_notices
+        )
         self._model: ClientConnection | None = None
         self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
         self._reconnects = 0
@@ -388,10 +390,24 @@ class CallRelay:
                 return
             if result.session is not None:
                 await self._hand_off(result.session, result.agent)
+            if result.ok and result.control == "escalate":
+                self._events.poll_notices = True  # until the transfer's fate is known
             await self._send_model(rt.function_call_output(request.tool_call_id, result.output))
         finally:
             self.session.tool_tasks.pop(request.tool_call_id, None)
         self.session.needs_response = True
+        await self._request_response_if_due()
+
+    async def _handle_notices(self, notices: list[dict[str, Any]]) -> None:
+        """Tell the model what happened to the call outside the conversation (e.g. a failed transfer)."""
+        self._events.poll_notices = False
+        for notice in notices:
+            message = str(notice.get("message") or notice.get("type") or "")
+            if not message or not self.session.is_live:
+                continue
+            self._log.info("notice from the function app: %s", notice.get("type"))
+            await self._send_model(rt.system_text(message))
+            self.session.needs_response = True
         await self._request_response_if_due()
 
     async def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:

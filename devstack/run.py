@@ -1,23 +1,28 @@
 """`make run`: start the whole local stack on loopback, print where to open it, stop it on Ctrl-C.
 
 Each component is a child process configured only through its ordinary settings (endpoints, keys),
-exactly as on Azure. Keys and secrets for the local stack are generated once and kept in
-`.data/devstack.json`, so restarts keep working URLs and in-flight durable state.
+exactly as on Azure: Azurite (tables), the Realtime model simulator, the ACS simulator, the function
+app in the local Functions host (with the Durable engine and the built front end), and the bridge.
+Keys are generated once and kept in `.data/devstack.json`, so restarts keep working URLs and
+in-flight durable state. Tests build the same stack on ephemeral ports with `build_stack`.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -25,6 +30,9 @@ from devstack import azurite
 
 REPO = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60.0
+ACS_RESOURCE_ID = "local-acs-resource"
+ACS_NUMBER = "+18005550100"
+HUMAN_AGENT_NUMBER = "+18005550199"
 
 
 @dataclass
@@ -37,51 +45,115 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     show: str = ""
     process: subprocess.Popen[bytes] | None = None
+    log: BinaryIO | None = None
+
+    def launch(self, log_path: Path) -> None:
+        """Start the process, its output appended to `log_path`."""
+        self.close_log()
+        self.log = log_path.open("ab")
+        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(self.argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def close_log(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
 
 @dataclass(frozen=True)
 class Ports:
     host: int = 7071
     realtime: int = 7072
-    bridge: int = 8765
     acs: int = 7073
+    bridge: int = 8765
     azurite_table: int = 10002
+
+    @classmethod
+    def ephemeral(cls) -> Ports:
+        """Free loopback ports (for tests running the stack beside anything else)."""
+        found: list[int] = []
+        sockets = []
+        for _ in range(5):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+            found.append(sock.getsockname()[1])
+        for sock in sockets:
+            sock.close()
+        return cls(*found)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The services in start order, and what a client needs to reach them."""
+
+    services: list[Service]
+    ports: Ports
+    keys: dict[str, str]
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.host}"
+
+    @property
+    def acs_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.acs}"
+
+
+def _base64_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+KEY_MAKERS: dict[str, Callable[[], str]] = {
+    "function_key": lambda: secrets.token_urlsafe(24),
+    "master_key": lambda: secrets.token_urlsafe(24),
+    "eventgrid_key": lambda: secrets.token_urlsafe(24),
+    "openai_key": lambda: "local-" + secrets.token_urlsafe(24),
+    "call_token_secret": lambda: secrets.token_urlsafe(48),
+    "acs_key_b64": _base64_key,  # ACS keys are base64: the SDK decodes them to sign requests
+}
 
 
 def stack_secrets(data_dir: Path) -> dict[str, str]:
-    """The local stack's keys, generated on first run and reused after."""
+    """The local stack's keys, generated on first use (missing ones added) and reused after."""
     path = data_dir / "devstack.json"
-    if path.exists():
-        return dict(json.loads(path.read_text()))
-    values = {
-        "function_key": secrets.token_urlsafe(24),
-        "master_key": secrets.token_urlsafe(24),
-        "openai_key": "local-" + secrets.token_urlsafe(24),
-        "call_token_secret": secrets.token_urlsafe(32),
-        "acs_key": secrets.token_urlsafe(32),
-    }
+    values: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    if all(name in values for name in KEY_MAKERS):
+        return values
+    values = {name: values.get(name) or make() for name, make in KEY_MAKERS.items()}
     data_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2))
     path.chmod(0o600)
     return values
 
 
-def app_settings(ports: Ports, keys: dict[str, str]) -> dict[str, str]:
+def app_settings(ports: Ports, keys: dict[str, str], tables: str | None) -> dict[str, str]:
     """The function app's settings pointing at the local simulators."""
-    return {
+    settings = {
         "AZURE_OPENAI_ENDPOINT": f"http://127.0.0.1:{ports.realtime}",
         "AZURE_OPENAI_API_KEY": keys["openai_key"],
         "AZURE_OPENAI_REALTIME_DEPLOYMENT": "gpt-realtime",
         "AZURE_OPENAI_SUMMARY_DEPLOYMENT": "gpt-4o-mini",
+        "ACS_ENDPOINT": f"http://127.0.0.1:{ports.acs}",
+        "ACS_ACCESS_KEY": keys["acs_key_b64"],
+        "ACS_PHONE_NUMBER": ACS_NUMBER,
+        "ACS_RESOURCE_ID": ACS_RESOURCE_ID,
+        "ACS_OPENID_CONFIG_URL": f"http://127.0.0.1:{ports.acs}/calling/.well-known/acsopenidconfiguration",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.host}",
+        "BRIDGE_PUBLIC_URL": f"ws://127.0.0.1:{ports.bridge}",
         "CALL_TOKEN_SECRET": keys["call_token_secret"],
+        "HUMAN_AGENT_TARGET": HUMAN_AGENT_NUMBER,
+        "HUMAN_AGENT_HOURS": "Mon-Sun 00:00-23:59",
         "API_BASE_URL": "",
         "DURABLE_TASK_HUB": "callcenter",
     }
+    if tables:
+        settings["CALLCENTER_TABLES_CONNECTION"] = tables
+    return settings
 
 
-def write_local_settings(data_dir: Path, values: dict[str, str], keys: dict[str, str]) -> Path:
+def write_local_settings(folder: Path, values: dict[str, str], keys: dict[str, str]) -> Path:
     """A `local.settings.json` for the host (kept under .data/, never committed)."""
-    folder = data_dir / "host"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "local.settings.json"
     document = {
@@ -89,37 +161,70 @@ def write_local_settings(data_dir: Path, values: dict[str, str], keys: dict[str,
         "Values": values,
         "FunctionKeys": {"default": keys["function_key"]},
         "MasterKey": keys["master_key"],
+        "SystemKeys": {"eventgrid_extension": keys["eventgrid_key"]},
     }
     path.write_text(json.dumps(document, indent=2))
     path.chmod(0o600)
     return path
 
 
-def services(ports: Ports, data_dir: Path, keys: dict[str, str]) -> list[Service]:
+def build_stack(
+    ports: Ports,
+    data_dir: Path,
+    *,
+    realtime_mode: list[str] | None = None,
+    persist: bool = True,
+    extra_settings: dict[str, str] | None = None,
+) -> Stack:
+    """Every service of the local stack, wired to each other by settings.
+
+    Args:
+        realtime_mode: the Realtime simulator's mode flags (default: the offline assistant).
+        persist: keep Azurite's data in `data_dir` (tests use memory).
+        extra_settings: function app settings to add or override (tests).
+    """
     py = sys.executable
-    settings = app_settings(ports, keys)
-    static = REPO / "frontend" / "dist"
-    found: list[Service] = []
+    keys = stack_secrets(data_dir)
+    services: list[Service] = []
+    tables = None
     if azurite.installed():
-        found.append(
-            Service(
-                "azurite (tables)",
-                azurite.command(ports.azurite_table, data_dir / "azurite"),
-                f"http://127.0.0.1:{ports.azurite_table}/",
-            )
+        argv = azurite.command(ports.azurite_table, data_dir / "azurite" if persist else None)
+        services.append(Service("azurite (tables)", argv, f"http://127.0.0.1:{ports.azurite_table}/"))
+        tables = azurite.connection_string(ports.azurite_table)
+    settings = {**app_settings(ports, keys, tables), **(extra_settings or {})}
+    services.append(
+        Service(
+            "realtime simulator",
+            [py, "-m", "devstack.realtime", "--port", str(ports.realtime), *(realtime_mode or ["--assistant"])],
+            f"http://127.0.0.1:{ports.realtime}/healthz",
+            env={"AZURE_OPENAI_API_KEY": keys["openai_key"]},
         )
-        settings["CALLCENTER_TABLES_CONNECTION"] = azurite.connection_string(ports.azurite_table)
-    if (REPO / "devstack" / "realtime" / "__main__.py").exists():
-        found.append(
-            Service(
-                "realtime simulator",
-                [py, "-m", "devstack.realtime", "--port", str(ports.realtime), "--assistant"],
-                f"http://127.0.0.1:{ports.realtime}/healthz",
-                env={"AZURE_OPENAI_API_KEY": keys["openai_key"]},
-            )
+    )
+    event_grid = f"http://127.0.0.1:{ports.host}/runtime/webhooks/eventgrid?functionName=incoming_call&code={keys['eventgrid_key']}"
+    services.append(
+        Service(
+            "acs simulator",
+            [
+                py,
+                "-m",
+                "devstack.acs",
+                "--port",
+                str(ports.acs),
+                "--access-key-env",
+                "ACS_ACCESS_KEY",
+                "--resource-id",
+                ACS_RESOURCE_ID,
+                "--event-grid-url",
+                event_grid,
+                "--recordings-dir",
+                str(data_dir / "acs"),
+            ],
+            f"http://127.0.0.1:{ports.acs}/simulator/health",
+            env={"ACS_ACCESS_KEY": keys["acs_key_b64"]},
         )
-    write_local_settings(data_dir, settings, keys)
-    found.append(
+    )
+    settings_file = write_local_settings(data_dir / "host", settings, keys)
+    services.append(
         Service(
             "function app",
             [
@@ -131,17 +236,34 @@ def services(ports: Ports, data_dir: Path, keys: dict[str, str]) -> list[Service
                 "--port",
                 str(ports.host),
                 "--static-dir",
-                str(static),
+                str(REPO / "frontend" / "dist"),
                 "--data-dir",
                 str(data_dir / "durable"),
                 "--settings",
-                str(data_dir / "host" / "local.settings.json"),
+                str(settings_file),
             ],
             f"http://127.0.0.1:{ports.host}/api/healthz",
             show=f"http://127.0.0.1:{ports.host}/",
         )
     )
-    return found
+    services.append(
+        Service(
+            "bridge",
+            [py, "-m", "bridge"],
+            f"http://127.0.0.1:{ports.bridge}/healthz",
+            env={
+                "BRIDGE_HOST": "127.0.0.1",
+                "BRIDGE_PORT": str(ports.bridge),
+                "CALL_TOKEN_SECRET": keys["call_token_secret"],
+                "FUNCTION_APP_URL": f"http://127.0.0.1:{ports.host}",
+                "FUNCTION_APP_KEY": keys["function_key"],
+                "AZURE_OPENAI_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
+                "AZURE_OPENAI_API_KEY": keys["openai_key"],
+                "AZURE_OPENAI_REALTIME_DEPLOYMENT": settings["AZURE_OPENAI_REALTIME_DEPLOYMENT"],
+            },
+        )
+    )
+    return Stack(services, ports, keys)
 
 
 def wait_ready(service: Service, deadline: float) -> None:
@@ -157,44 +279,50 @@ def wait_ready(service: Service, deadline: float) -> None:
     raise RuntimeError(f"{service.name} did not become ready at {service.ready_url}")
 
 
-def start(stack: list[Service], log_dir: Path) -> None:
+def start(stack: Stack, log_dir: Path, announce: bool = True) -> None:
+    """Start the services in order, each ready before the next; logs go to `log_dir`."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    for service in stack:
-        log = (log_dir / f"{service.name.replace(' ', '-')}.log").open("ab")
-        env = {**os.environ, **service.env, "PYTHONUNBUFFERED": "1"}
-        service.process = subprocess.Popen(service.argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    for service in stack.services:
+        service.launch(log_dir / f"{service.name.split(' ')[0]}.log")
         wait_ready(service, time.monotonic() + STARTUP_SECONDS)
-        print(f"  ready: {service.name:<20} {service.show or service.ready_url}", flush=True)
+        if announce:
+            print(f"  ready: {service.name:<20} {service.show or service.ready_url}", flush=True)
 
 
-def stop(stack: list[Service]) -> None:
-    for service in reversed(stack):
+def stop(stack: Stack) -> None:
+    for service in reversed(stack.services):
         if service.process is not None and service.process.poll() is None:
             service.process.terminate()
-    for service in reversed(stack):
+    for service in reversed(stack.services):
         if service.process is not None:
             try:
                 service.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 service.process.kill()
+                service.process.wait(timeout=5)
+        service.close_log()
 
 
-def main(argv: list[str] | None = None, until: Callable[[], bool] | None = None) -> int:
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local, offline call center stack.")
     parser.add_argument("--data-dir", type=Path, default=REPO / ".data")
+    parser.add_argument("--scenario", type=Path, help="scripted Realtime simulator instead of the offline assistant")
     args = parser.parse_args(argv)
-    ports = Ports()
-    keys = stack_secrets(args.data_dir)
-    stack = services(ports, args.data_dir, keys)
+    mode = ["--scenario", str(args.scenario)] if args.scenario else ["--assistant"]
+    stack = build_stack(Ports(), args.data_dir, realtime_mode=mode)
     print("Starting the local stack (logs in .data/logs/) ...", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         start(stack, args.data_dir / "logs")
-        print(f"\nOpen http://127.0.0.1:{ports.host}/  (API: http://127.0.0.1:{ports.host}/api/healthz)")
-        print(f"Function key for protected endpoints: {keys['function_key']}  (x-functions-key header)")
-        print("Press Ctrl-C to stop.", flush=True)
-        while until is None or not until():
-            for service in stack:
+        print(f"\nOpen {stack.api_url}/  (API: {stack.api_url}/api/healthz)")
+        print(f"Function key for protected endpoints: {stack.keys['function_key']}  (x-functions-key header)")
+        print("Place a simulated phone call: make call   |   Press Ctrl-C to stop.", flush=True)
+        while True:
+            for service in stack.services:
                 if service.process is not None and service.process.poll() is not None:
                     print(f"{service.name} stopped (exit {service.process.returncode}); see .data/logs/", flush=True)
                     return 1

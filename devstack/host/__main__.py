@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDKs log every HTTP request at INFO
     settings = load_local_settings(args.settings.parent if args.settings else args.app_dir)
     host = FunctionsHost(args.app_dir, static_dir=args.static_dir, data_dir=args.data_dir, settings=settings)
     print(

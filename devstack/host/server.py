@@ -141,8 +141,9 @@ class FunctionsHost:
         except EventGridError as exc:
             return _error(400, "invalid_event", str(exc))
         arg, function = self.index.event_grid[name]
+        bindings = self._client_bindings(name, request)
         for event in converted:
-            result = await self._invoke(name, function, {arg: event})
+            result = await self._invoke(name, function, {arg: event, **bindings})
             if isinstance(result, Response) and result.status_code >= 500:
                 return result  # Event Grid retries the delivery
         return Response(status_code=200)
