@@ -45,6 +45,10 @@ test: lint node-deps
 	npm run --prefix frontend build
 	$(PY) -m pytest -q
 
+# Place a simulated phone call through the running stack, e.g. make call ARGS='--say "what is my balance"'
+call: venv
+	$(PY) -m devstack.call $(ARGS)
+
 bench: venv
 	$(PY) -m bench
 
