@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench call venv node-deps clean
+.PHONY: run test lint bench call venv node-deps chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt bridge/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,19 @@ $(FRONTEND): frontend/package.json frontend/package-lock.json
 frontend/dist/index.html: $(FRONTEND) $(shell find frontend/src frontend/public frontend/index.html -type f 2>/dev/null)
 	npm run --prefix frontend build
 
+E2E := tests/frontend/node_modules/.installed
+
+$(E2E): tests/frontend/package.json tests/frontend/package-lock.json
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/frontend --no-audit --no-fund --loglevel=error
+	touch $(E2E)
+
+# Browser tests use Debian's Chromium (never a browser a tool downloads).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+
 venv: $(STAMP)
 
-node-deps: $(AZURITE) $(FRONTEND)
+node-deps: $(AZURITE) $(FRONTEND) $(E2E)
 
 run: venv node-deps frontend/dist/index.html
 	$(PY) -m devstack.run
@@ -40,7 +50,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint node-deps
+test: lint node-deps chromium
 	cd frontend && npm run lint && npm test
 	npm run --prefix frontend build
 	$(PY) -m pytest -q

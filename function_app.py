@@ -3,8 +3,8 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api import agents_api, calls_api, internal_api, platform_api, session_api
-from callcenter.orchestrations import call_activities, call_lifecycle
+from callcenter.api import agents_api, calls_api, campaigns_api, dnc_api, internal_api, platform_api, session_api
+from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities
 from callcenter.telephony import callbacks, incoming
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -19,5 +19,9 @@ for blueprint in (
     callbacks.bp,
     call_lifecycle.bp,
     call_activities.bp,
+    campaigns_api.bp,
+    dnc_api.bp,
+    campaign.bp,
+    campaign_activities.bp,
 ):
     app.register_functions(blueprint)

@@ -8,13 +8,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
-QUICK = {"bridge_load": ["--calls", "10,50", "--seconds", "5"]}
+QUICK = {
+    "bridge_load": ["--calls", "10,50", "--seconds", "5"],
+    "campaign_scale": ["--contacts", "2000"],
+    "cold_start": ["--runs", "5", "--profiles", "3"],
+}
 
 
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     status = 0
-    for name in ("durable_replay", "bridge_load"):
+    for name in ("durable_replay", "bridge_load", "campaign_scale", "cold_start"):
         print(f"\n== bench.{name} ==", flush=True)
         argv = [sys.executable, "-m", f"bench.{name}", *(QUICK.get(name, []) if quick else [])]
         status |= subprocess.run(argv, check=False).returncode

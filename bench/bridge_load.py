@@ -8,8 +8,14 @@ every call plus the function app's internal endpoints) and an echo model (a chil
 GA Realtime protocol: it answers every `input_audio_buffer.append` with the same audio as
 `response.output_audio.delta`, and on "tool calls" it asks for a function call every 2 s). Frames carry
 (call, sequence) tags, and both sides stamp them with CLOCK_MONOTONIC (shared by processes), so each
-direction's latency is measured per frame. The load generators share the 2 cores with the bridge, so
-the latencies are upper bounds of what the bridge adds.
+direction's latency is measured per frame.
+
+The load side is kept cheap so that it does not starve the bridge on a small machine: one sender task
+for all calls (calls spread over `SLOTS` phases of the 20 ms period, as independent phone calls are),
+frames built by string concatenation, tags read by slicing, and uvloop when installed. Bridge CPU is
+read from /proc (user + system time of the bridge process only, so other load on the machine does not
+count) and divided by the call-seconds the bridge actually relayed (its frame counters), so a saturated
+run cannot look cheap by relaying less. The load processes' CPU is reported separately.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ import contextlib
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import struct
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,18 +43,32 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
+from bridge.acs_protocol import FRAME_MS
+from bridge.playback import LEAD_MS
 from bridge.tokens import issue_media_token
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-call-token-secret-0123456789abcdef"  # noqa: S105 - loopback-only test secret
 MODEL_KEY = "bench-model-key"
-FRAME = 960
+FRAME = 960  # 20 ms of 24 kHz PCM16 mono
+FRAMES_PER_SECOND = 50
 TOOL_CALLS = 20  # calls that also make a tool call every 2 s
 TOOL_EVERY = 2.0
+SLOTS = 10  # the calls' frames are spread over 10 phases, 2 ms apart, instead of one 20 ms burst
+
+# A frame is its 8-byte (call, seq) tag, a zero byte, and 951 zero bytes: 9 bytes are exactly 12
+# base64 characters, so the tag is encoded alone and the constant rest is encoded once.
+_TAG = struct.Struct("<IIx")
+_TAG_B64_CHARS = 12
+_FRAME_TAIL_B64 = base64.b64encode(bytes(FRAME - _TAG.size)).decode()
+UPLINK_HEAD = '{"kind":"AudioData","audioData":{"timestamp":"t","participantRawID":"p","data":"'
+UPLINK_END = '","silent":false}}'
+DOWNLINK_HEAD = '{"kind":"AudioData","audioData":{"data":"'  # what the bridge sends to ACS
+APPEND_HEAD = '{"type":"input_audio_buffer.append","audio":"'  # what the bridge sends to the model
 
 
 def free_port() -> int:
@@ -55,57 +77,92 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def tagged_frame(call: int, seq: int) -> bytes:
-    return struct.pack("<II", call, seq) + bytes(FRAME - 8)
+def tagged_b64(call: int, seq: int) -> str:
+    """The base64 of one 960-byte frame carrying (call, seq)."""
+    return base64.b64encode(_TAG.pack(call, seq)).decode() + _FRAME_TAIL_B64
+
+
+def read_tag(audio_b64: str) -> tuple[int, int]:
+    """(call, seq) from the start of a tagged frame's base64."""
+    call, seq = _TAG.unpack(base64.b64decode(audio_b64[:_TAG_B64_CHARS]))
+    return call, seq
+
+
+def run_fast(main: Coroutine[Any, Any, Any]) -> Any:
+    """Run `main` on uvloop when it is installed (the load side must stay cheap)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
+def proc_cpu_ms(pid: int) -> float:
+    """User + system CPU time of one process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 # --- echo model (child process) -------------------------------------------------------------------
 
 
 def run_echo_model(port: int, results: Any, tool_calls: int, seconds: float) -> None:
-    asyncio.run(_echo_model(port, results, tool_calls, seconds))
+    run_fast(_echo_model(port, results, tool_calls, seconds))
 
 
 async def _echo_model(port: int, results: Any, tool_calls: int, seconds: float) -> None:
-    last_ask = int(seconds * 50) - 50
+    last_ask = int(seconds * FRAMES_PER_SECOND) - FRAMES_PER_SECOND
+    ask_every = int(TOOL_EVERY * FRAMES_PER_SECOND)
     uplink: list[tuple[int, int, float]] = []  # (call, seq, received at)
     downlink: dict[tuple[int, int], float] = {}  # (call, seq) -> sent at
     tools = {"asked": 0, "answered": 0, "wrong": 0, "error": 0}  # wrong = another call's answer
 
     async def session(ws: ServerConnection) -> None:
-        call = -1
         asked: dict[str, int] = {}
         await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
-
         try:
             async for message in ws:
-                event = json.loads(message)
-                kind = event["type"]
-                if kind == "input_audio_buffer.append":
-                    now = time.monotonic()
-                    pcm = base64.b64decode(event["audio"])
-                    call, seq = struct.unpack_from("<II", pcm)
-                    uplink.append((call, seq, now))
-                    if call < tool_calls and seq and seq % int(TOOL_EVERY * 50) == 0 and seq <= last_ask:
+                assert isinstance(message, str)
+                if message.startswith(APPEND_HEAD):
+                    # The bridge builds appends by concatenation; slicing keeps this process cheap.
+                    audio = message[len(APPEND_HEAD) : -2]
+                    uplink_at = time.monotonic()
+                    call, seq = read_tag(audio)
+                    uplink.append((call, seq, uplink_at))
+                    if call < tool_calls and seq and seq % ask_every == 0 and seq <= last_ask:
                         # every 2 s of audio, stopping a second before the call ends: all must be answered
                         tool_call_id = f"tc-{call}-{seq}"
                         asked[tool_call_id] = call
                         tools["asked"] += 1
-                        arguments = json.dumps({"call": call})
                         done = {
                             "type": "response.function_call_arguments.done",
                             "call_id": tool_call_id,
                             "name": "lookup",
-                            "arguments": arguments,
+                            "arguments": json.dumps({"call": call}),
                             "item_id": f"fc-{call}-{seq}",
                         }
                         await ws.send(json.dumps(done))
                     downlink[(call, seq)] = time.monotonic()
-                    await ws.send(
-                        '{"type":"response.output_audio.delta","item_id":"echo-' + str(call) + '","content_index":0,'
-                        '"delta":"' + event["audio"] + '"}'
+                    broadcast(
+                        [ws],
+                        '{"type":"response.output_audio.delta","item_id":"echo-'
+                        + str(call)
+                        + '","content_index":0,"delta":"'
+                        + audio
+                        + '"}',
                     )
-                elif kind == "session.update":
+                    continue
+                event = json.loads(message)
+                kind = event["type"]
+                if kind == "session.update":
                     await ws.send(json.dumps({"type": "session.updated", "session": event["session"]}))
                 elif kind == "response.create":
                     await ws.send('{"type":"response.created","response":{"id":"r"}}')
@@ -126,10 +183,7 @@ async def _echo_model(port: int, results: Any, tool_calls: int, seconds: float) 
             pass
 
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    import signal
-
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with serve(session, "127.0.0.1", port, compression=None, max_size=None):
         results.put("ready")
         await stop.wait()
@@ -184,14 +238,19 @@ def function_app() -> Starlette:
 
 
 @dataclass
-class CallStats:
+class AcsCall:
+    """One simulated ACS media connection and what it sent and received."""
+
+    index: int
+    ws: ClientConnection | None = None  # set once connected and AudioMetadata is sent
     sent: dict[int, float] = field(default_factory=dict)  # seq -> sent at
     received: list[tuple[int, float]] = field(default_factory=list)  # (seq, received at)
     dropped: bool = False
 
 
-async def acs_call(bridge_port: int, call: int, seconds: float, start_at: float, stats: CallStats) -> None:
-    call_id = f"bench-{call}"
+async def acs_call(bridge_port: int, call: AcsCall, done: asyncio.Event) -> None:
+    """Connect, announce 24 kHz audio, then record agent frames until `done` (the sender sends)."""
+    call_id = f"bench-{call.index}"
     url = f"ws://127.0.0.1:{bridge_port}/acs/media/{call_id}?token={issue_media_token(call_id, SECRET)}"
     meta = {
         "kind": "AudioMetadata",
@@ -204,52 +263,60 @@ async def acs_call(bridge_port: int, call: int, seconds: float, start_at: float,
         },
     }
     try:
-        async with connect(url, compression=None, max_size=None, open_timeout=30) as ws:
+        async with connect(url, compression=None, max_size=None, open_timeout=60) as ws:
             await ws.send(json.dumps(meta))
+            call.ws = ws
 
             async def read() -> None:
-                async for message in ws:
-                    now = time.monotonic()
-                    body = json.loads(message)
-                    if body["kind"] == "AudioData":
-                        pcm = base64.b64decode(body["audioData"]["data"])
-                        stats.received.append((struct.unpack_from("<II", pcm)[1], now))
+                with contextlib.suppress(ConnectionClosed):
+                    async for message in ws:
+                        received_at = time.monotonic()
+                        if isinstance(message, str) and message.startswith(DOWNLINK_HEAD):
+                            call.received.append((read_tag(message[len(DOWNLINK_HEAD) :])[1], received_at))
 
             reader = asyncio.create_task(read())
-            await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-            frames = int(seconds * 50)
-            for seq in range(frames):
-                due = start_at + seq * 0.02
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                data = base64.b64encode(tagged_frame(call, seq)).decode()
-                stats.sent[seq] = time.monotonic()
-                await ws.send(
-                    '{"kind":"AudioData","audioData":{"timestamp":"t","participantRawID":"p","data":"'
-                    + data
-                    + '","silent":false}}'
-                )
-            await asyncio.sleep(1.0)  # let in-flight frames arrive
+            stopped = asyncio.create_task(done.wait())
+            await asyncio.wait([reader, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if reader.done():
+                call.dropped = True  # the bridge closed the call before the run ended
             reader.cancel()
+            stopped.cancel()
     except (ConnectionClosed, OSError):
-        stats.dropped = True
+        call.dropped = True
 
 
-def _proc_cpu_ms(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+async def send_audio(calls: list[AcsCall], seconds: float, start_at: float) -> None:
+    """The only sender: every 20 ms each call's next tagged frame, calls spread over `SLOTS` phases."""
+    slot_period = 1.0 / FRAMES_PER_SECOND / SLOTS
+    for seq in range(int(seconds * FRAMES_PER_SECOND)):
+        for slot in range(SLOTS):
+            delay = start_at + (seq * SLOTS + slot) * slot_period - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            for call in calls[slot::SLOTS]:
+                if call.ws is None:
+                    continue
+                call.sent[seq] = time.monotonic()
+                # Synchronous write (no per-frame await): the generator must cost little next to the bridge.
+                broadcast([call.ws], UPLINK_HEAD + tagged_b64(call.index, seq) + UPLINK_END)
 
 
-def _proc_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+async def http_get(port: int, path: str) -> httpx.Response:
+    """One request on its own connection (the bridge's HTTP endpoints close after each answer)."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        return await http.get(f"http://127.0.0.1:{port}{path}")
 
 
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def metric_value(text: str, name: str) -> float:
+    """The value of an unlabelled Prometheus sample."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return float("nan")
 
 
 async def run_level(n: int, seconds: float) -> dict[str, Any]:
@@ -261,6 +328,7 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
     model = ctx.Process(target=run_echo_model, args=(model_port, results, min(TOOL_CALLS, n), seconds))
     model.start()
     assert results.get(timeout=30) == "ready"
+    assert model.pid is not None
     server = uvicorn.Server(
         uvicorn.Config(function_app(), host="127.0.0.1", port=fapp_port, log_level="warning", lifespan="off")
     )
@@ -279,28 +347,29 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
     }
     command = os.environ.get("BENCH_BRIDGE_COMMAND", f"{sys.executable} -m bridge").split()
     bridge = await asyncio.create_subprocess_exec(*command, cwd=REPO, env=env)
+    calls = [AcsCall(i) for i in range(n)]
+    done = asyncio.Event()
     try:
-        async with httpx.AsyncClient() as http:
-            for _ in range(300):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"http://127.0.0.1:{bridge_port}/healthz")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-        rss_base = _proc_rss_kib(bridge.pid)
-        stats = [CallStats() for _ in range(n)]
-        start_at = time.monotonic() + 2.0 + n * 0.01  # everyone connected before audio starts
-        tasks = [asyncio.create_task(acs_call(bridge_port, i, seconds, start_at, stats[i])) for i in range(n)]
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if (await http_get(bridge_port, "/healthz")).status_code == 200:
+                    break
+            await asyncio.sleep(0.05)
+        rss_base = proc_rss_kib(bridge.pid)
+        call_tasks = [asyncio.create_task(acs_call(bridge_port, call, done)) for call in calls]
+        start_at = time.monotonic() + 2.0 + n * 0.02  # everyone connected before audio starts
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-        cpu_start = _proc_cpu_ms(bridge.pid)
-        await asyncio.sleep(seconds)
-        cpu_ms = _proc_cpu_ms(bridge.pid) - cpu_start
-        rss_peak = _proc_rss_kib(bridge.pid)
-        await asyncio.gather(*tasks)
-        metrics_text = ""
-        async with httpx.AsyncClient(timeout=30) as http:
-            with contextlib.suppress(httpx.HTTPError):
-                metrics_text = (await http.get(f"http://127.0.0.1:{bridge_port}/metrics")).text
+        metrics_before = (await http_get(bridge_port, "/metrics")).text
+        cpu_before = [proc_cpu_ms(pid) for pid in (bridge.pid, os.getpid(), model.pid)]
+        await send_audio(calls, seconds, start_at)
+        await asyncio.sleep(0.5)  # let in-flight frames arrive
+        cpu_after = [proc_cpu_ms(pid) for pid in (bridge.pid, os.getpid(), model.pid)]
+        metrics_after = (await http_get(bridge_port, "/metrics")).text
+        rss_peak = proc_rss_kib(bridge.pid)
+        done.set()
+        await asyncio.gather(*call_tasks)
     finally:
+        done.set()
         bridge.terminate()
         await asyncio.wait_for(bridge.wait(), 60)
         model.terminate()
@@ -308,26 +377,54 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
         await fapp_task
     model_data = results.get(timeout=60)
     model.join(timeout=10)
-    up = [t - stats[c].sent[s] for c, s, t in model_data["uplink"] if s in stats[c].sent]
+    up = [t - calls[c].sent[s] for c, s, t in model_data["uplink"] if s in calls[c].sent]
+    model_sent: dict[int, dict[int, float]] = {}  # call -> seq -> sent by the model at
+    for (c, seq), sent_at in model_data["downlink"].items():
+        model_sent.setdefault(c, {})[seq] = sent_at
     down = [
-        t - model_data["downlink"][(c, s)]
-        for c, st in enumerate(stats)
-        for s, t in st.received
-        if (c, s) in model_data["downlink"]
+        latency for call in calls for latency in downlink_added_latency(call.received, model_sent.get(call.index, {}))
     ]
-    sent = sum(len(s.sent) for s in stats)
+    frames = sum(
+        metric_value(metrics_after, name) - metric_value(metrics_before, name)
+        for name in ("bridge_frames_in_total", "bridge_frames_out_total")
+    )
+    # A call-second of audio relayed = 50 frames in and 50 frames out.
+    call_seconds = frames / (2 * FRAMES_PER_SECOND)
+    cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
     return {
         "n": n,
         "up": [x * 1000 for x in up],
         "down": [x * 1000 for x in down],
-        "lost_up": sent - len(model_data["uplink"]),
-        "lost_down": len(model_data["downlink"]) - sum(len(s.received) for s in stats),
-        "cpu_per_call_s": cpu_ms / (n * seconds),
+        "lost_up": sum(len(c.sent) for c in calls) - len(model_data["uplink"]),
+        "lost_down": len(model_data["downlink"]) - sum(len(c.received) for c in calls),
+        "cpu_per_call_s": cpu[0] / call_seconds if call_seconds else float("nan"),
+        "load_cpu_per_call_s": (cpu[1] / call_seconds, cpu[2] / call_seconds) if call_seconds else (0.0, 0.0),
+        "relayed_share": call_seconds / (n * seconds),
         "rss_per_call_kib": (rss_peak - rss_base) / n,
-        "dropped": sum(s.dropped for s in stats),
+        "dropped": sum(c.dropped for c in calls),
         "tools": model_data["tools"],
-        "inside_p99_ms": histogram_quantile(metrics_text, "bridge_relay_latency_seconds", 0.99) * 1000,
+        "inside_p99_ms": histogram_quantile(metrics_after, "bridge_relay_latency_seconds", 0.99) * 1000,
     }
+
+
+def downlink_added_latency(received: list[tuple[int, float]], model_sent: dict[int, float]) -> list[float]:
+    """Per agent frame: arrival at ACS minus when a zero-cost bridge could have released it.
+
+    The bridge paces agent audio at the rate ACS plays it (at most LEAD_MS ahead), so after the
+    echo stalls and then bursts, frames wait for their turn to be played: that wait is real-time
+    playout, which no bridge can shorten, not work the bridge adds. The release time of an ideal
+    pacer is the model's send time, or later when ACS already holds LEAD_MS of audio.
+    """
+    arrivals = dict(received)
+    frame, lead = FRAME_MS / 1000, LEAD_MS / 1000
+    buffer_end = float("-inf")  # when ACS would have played everything an ideal pacer released
+    latencies = []
+    for seq in sorted(model_sent):
+        release = max(model_sent[seq], buffer_end - lead)
+        buffer_end = max(buffer_end, release) + frame
+        if seq in arrivals:
+            latencies.append(arrivals[seq] - release)
+    return latencies
 
 
 def histogram_quantile(text: str, name: str, q: float) -> float:
@@ -348,21 +445,25 @@ def main() -> None:
     args = parser.parse_args()
     levels = [int(x) for x in args.calls.split(",")]
     print(
-        "| calls | up p50 / p99 / max ms | down p50 / p99 / max ms | frames lost up/down | bridge CPU ms per call-s "
-        "| RSS KiB per call | tool calls answered | calls dropped | in-bridge uplink p99 ms |"
+        "| calls | up p50 / p99 / max ms | down p50 / p99 / max ms | frames lost up/down "
+        "| bridge CPU ms per call-s | load CPU ms per call-s (ACS side / model) | RSS KiB per call "
+        "| tool calls answered | calls dropped | in-bridge uplink p99 ms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in levels:
-        r = asyncio.run(run_level(n, args.seconds))
+        r = run_fast(run_level(n, args.seconds))
         t = r["tools"]
+        acs_cpu, model_cpu = r["load_cpu_per_call_s"]
         print(
             f"| {n} | {pct(r['up'], 50):.1f} / {pct(r['up'], 99):.1f} / {max(r['up'], default=float('nan')):.1f} "
             f"| {pct(r['down'], 50):.1f} / {pct(r['down'], 99):.1f} / {max(r['down'], default=float('nan')):.1f} "
-            f"| {r['lost_up']} / {r['lost_down']} | {r['cpu_per_call_s']:.2f} | {r['rss_per_call_kib']:.0f} "
-            f"| {t['answered']}/{t['asked']} (errors {t['error']}, crossed {t['wrong']}) "
+            f"| {r['lost_up']} / {r['lost_down']} | {r['cpu_per_call_s']:.2f} | {acs_cpu:.2f} / {model_cpu:.2f} "
+            f"| {r['rss_per_call_kib']:.0f} | {t['answered']}/{t['asked']} (errors {t['error']}, crossed {t['wrong']}) "
             f"| {r['dropped']} | <= {r['inside_p99_ms']:g} |",
             flush=True,
         )
+        if r["relayed_share"] < 0.95:
+            print(f"  (only {r['relayed_share']:.0%} of the offered audio was relayed in the window)", flush=True)
 
 
 if __name__ == "__main__":

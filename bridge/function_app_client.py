@@ -1,6 +1,9 @@
 """HTTP client for the function app's internal endpoints (docs/internal-api.md).
 
-One `httpx.AsyncClient` per bridge process (connection pooling across calls). Tool calls have a
+One aiohttp session per bridge process (connection pooling across calls). aiohttp rather than
+httpx: on this path a request costs ~0.2 ms of CPU with aiohttp against 2-4 ms with httpx (whose pool
+checks every idle connection with a syscall per request), and every live call posts events every
+few seconds. azure-identity's async credential needs aiohttp anyway. Tool calls have a
 hard timeout and never raise: any failure becomes a structured `function_call_output` the model
 can talk about, so the caller does not sit in silence. Call events are batched per call.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 from bridge.session import AgentConfig
 
@@ -60,16 +63,35 @@ class FunctionAppClient:
     """Talks to `FUNCTION_APP_URL` with the function key."""
 
     def __init__(self, base_url: str, key: str, *, timeout: float = 10.0) -> None:
-        headers = {"x-functions-key": key} if key else {}
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        )
+        self._base_url = base_url.rstrip("/")
+        self._headers = {"x-functions-key": key} if key else {}
+        self._timeout = timeout
+        self._http: aiohttp.ClientSession | None = None  # created on first use, inside the event loop
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.close()
+
+    async def _request(
+        self, method: str, path: str, *, body: Any = None, timeout: float | None = None
+    ) -> tuple[int, Any]:
+        """One request: (status, the JSON body or None when it is not JSON).
+
+        Raises:
+            aiohttp.ClientError: connection or protocol failure.
+            TimeoutError: no complete answer within `timeout` (default: the client's timeout).
+        """
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                headers=self._headers, connector=aiohttp.TCPConnector(limit=200), raise_for_status=False
+            )
+        limit = aiohttp.ClientTimeout(total=timeout if timeout is not None else self._timeout)
+        async with self._http.request(method, self._base_url + path, json=body, timeout=limit) as response:
+            raw = await response.read()
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, None
 
     async def get_agent(self, call_id: str) -> AgentConfig:
         """Fetch the call's agent configuration.
@@ -78,13 +100,12 @@ class FunctionAppClient:
             FunctionAppError: unknown call (404), other error status, bad body or unreachable.
         """
         try:
-            response = await self._http.get(f"/api/internal/calls/{call_id}/agent")
-        except httpx.HTTPError as exc:
+            status, body = await self._request("GET", f"/api/internal/calls/{call_id}/agent")
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise FunctionAppError(f"function app unreachable: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise FunctionAppError(f"agent lookup answered {response.status_code}", response.status_code)
+        if status != 200:
+            raise FunctionAppError(f"agent lookup answered {status}", status)
         try:
-            body = response.json()
             session = body["session"]
             if not isinstance(session, dict):
                 raise TypeError("session must be an object")
@@ -108,22 +129,18 @@ class FunctionAppClient:
 
         body = {"name": name, "call_id": tool_call_id, "arguments": arguments}
         try:
-            response = await asyncio.wait_for(
-                self._http.post(f"/api/internal/calls/{call_id}/function-call", json=body), limit_seconds
+            status, payload = await self._request(
+                "POST", f"/api/internal/calls/{call_id}/function-call", body=body, timeout=limit_seconds
             )
         except TimeoutError:
             return done(_tool_error("tool_timeout", f"{name} did not answer within {limit_seconds:g} s"), False)
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             return done(_tool_error("tool_unavailable", f"{name} could not be reached ({type(exc).__name__})"), False)
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if response.status_code != 200 or not isinstance(payload, dict):
+        if status != 200 or not isinstance(payload, dict):
             error = payload.get("error") if isinstance(payload, dict) else None
             if isinstance(error, dict) and isinstance(error.get("code"), str):
                 return done(_tool_error(error["code"], str(error.get("message", ""))), False)
-            return done(_tool_error("tool_failed", f"{name} failed with status {response.status_code}"), False)
+            return done(_tool_error("tool_failed", f"{name} failed with status {status}"), False)
         output = payload.get("output")
         if not isinstance(output, str):
             output = json.dumps(output)
@@ -145,18 +162,15 @@ class FunctionAppClient:
         batch was not accepted (the caller keeps it for the next flush).
         """
         try:
-            response = await self._http.post(f"/api/internal/calls/{call_id}/events", json={"events": events})
-        except httpx.HTTPError as exc:
+            status, body = await self._request("POST", f"/api/internal/calls/{call_id}/events", body={"events": events})
+        except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("call %s: events not delivered: %s", call_id, type(exc).__name__)
             return None
-        if response.status_code >= 300:
-            log.warning("call %s: events refused with %s", call_id, response.status_code)
+        if status >= 300:
+            log.warning("call %s: events refused with %s", call_id, status)
             # A 4xx will not get better by retrying the same batch: drop it, loudly.
-            return [] if 400 <= response.status_code < 500 else None
-        try:
-            notices = response.json().get("notices", [])
-        except (ValueError, AttributeError):
-            return []
+            return [] if 400 <= status < 500 else None
+        notices = body.get("notices", []) if isinstance(body, dict) else []
         return [n for n in notices if isinstance(n, dict)] if isinstance(notices, list) else []
 
 
@@ -201,6 +215,29 @@ class EventBatcher:
                 del self._events[: len(batch)]
                 if notices and self._on_notices is not None:
                     await self._on_notices(notices)
+
+    @property
+    def pending(self) -> int:
+        """Events not yet accepted by the function app."""
+        return len(self._events)
+
+    async def flush_until_delivered(self, limit_seconds: float) -> bool:
+        """Flush, retrying with backoff while the function app is unreachable, for up to `limit_seconds`.
+
+        Used at call end: the last transcript lines and `media_ended` must survive a function app
+        restart or a storage outage, or the call's record would stay incomplete for good.
+        """
+        deadline = time.monotonic() + limit_seconds
+        delay = 0.5
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush(), max(0.1, deadline - time.monotonic()))
+            if not self._events:
+                return True
+            if time.monotonic() + delay >= deadline:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def run(self) -> None:
         """Flush every `flush_seconds`, or as soon as a full batch is waiting, until cancelled."""

@@ -5,15 +5,18 @@ pushed everything at once ACS would buffer seconds of speech we could no longer 
 barge-in. So frames go out at the rate ACS plays them, and because a frame only leaves when it is due,
 "sent" is "played" to within one frame: that is the number `conversation.item.truncate` needs. A small
 lead (LEAD_MS) is allowed so jitter does not starve ACS; `played_ms` subtracts what is still buffered.
+
+`Playback` has no timer of its own: `pump` sends whatever is due, and the relay calls it when audio
+arrives (so a frame that is due goes out at once) while the replica's one `Pacer` calls it for the
+frames that must wait. One timer per call meant a wake-up per frame per call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.acs_protocol import FRAME_MS, audio_message, frame_bytes
@@ -34,17 +37,17 @@ class CutItem:
 
 
 class Playback:
-    """Queues agent audio per output item and sends it to ACS one frame every 20 ms."""
+    """Queues agent audio per output item and sends it to ACS at the rate ACS plays it."""
 
     def __init__(
         self,
-        send: Callable[[str], Awaitable[None]],
+        send: Callable[[str], None],
         sample_rate: int,
         *,
         on_frame: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._send = send  # writes one text frame to the ACS socket
+        self._send = send  # writes one text frame to the ACS socket (without waiting)
         self._rate = sample_rate  # ACS sample rate
         self._frame_bytes = frame_bytes(sample_rate)
         self._on_frame = on_frame  # metrics hook, called per frame sent
@@ -58,7 +61,6 @@ class Playback:
         self._cut_items: set[str] = set()  # items interrupted: later deltas for them are dropped
         self._played: dict[str, int] = {}  # item id -> samples sent to ACS
         self._playing_item = ""  # item of the last frame sent
-        self._wakeup = asyncio.Event()
         self._buffer_end = 0.0  # monotonic time at which ACS will have played everything sent
 
     @property
@@ -90,7 +92,6 @@ class Playback:
             frame = bytes(self._partial[start : start + size])
             self._queue.append((item_id, base64.b64encode(frame).decode("ascii"), size // 2))
         del self._partial[:usable]
-        self._wakeup.set()
 
     def finish_item(self, item_id: str) -> None:
         """The model has sent all audio of `item_id`: pad and queue its last partial frame."""
@@ -104,7 +105,6 @@ class Playback:
             frame = bytes(self._partial) + bytes(self._frame_bytes - len(self._partial))
             self._queue.append((self._partial_item, base64.b64encode(frame).decode("ascii"), real))
             self._partial.clear()
-            self._wakeup.set()
 
     def close_items(self) -> None:
         """The model session was replaced: its unfinished items will get no more audio."""
@@ -132,24 +132,23 @@ class Playback:
         self._buffer_end = 0.0  # StopAudio empties the ACS buffer
         return cut
 
-    async def run(self) -> None:
-        """Send queued frames as ACS plays them, keeping at most `LEAD_MS` buffered there, until cancelled."""
+    def pump(self) -> bool:
+        """Send every queued frame that is due now; True while frames are left waiting for their turn.
+
+        A frame is due once ACS holds at most `LEAD_MS` of audio not yet played.
+        """
         period = FRAME_MS / 1000
         lead = LEAD_MS / 1000
-        while True:
-            if not self._queue:
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            delay = self._buffer_end - lead - self._clock()
-            if delay > 0.0005:  # sub-millisecond early is on time (and immune to float rounding)
-                await asyncio.sleep(delay)
-                continue  # the queue may have been interrupted while we slept
+        while self._queue:
+            now = self._clock()
+            if self._buffer_end - lead - now > 0.0005:  # sub-millisecond early is on time (float rounding)
+                return True
             item_id, frame, samples = self._queue.popleft()
             # ACS plays frames back to back from when they arrive: model its playout buffer.
-            self._buffer_end = max(self._buffer_end, self._clock()) + period
+            self._buffer_end = max(self._buffer_end, now) + period
             self._playing_item = item_id
             self._played[item_id] = self._played.get(item_id, 0) + samples
-            await self._send(audio_message(frame))
+            self._send(audio_message(frame))
             if self._on_frame is not None:
                 self._on_frame()
+        return False

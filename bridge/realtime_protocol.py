@@ -9,7 +9,6 @@ Event names follow the GA reference (`response.output_audio.delta`, not the prev
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Callable
 from typing import Any
@@ -51,7 +50,7 @@ def _int(body: dict[str, Any], key: str) -> int:
 def _audio_delta(body: dict[str, Any]) -> AgentAudio:
     try:
         pcm = base64.b64decode(_str(body, "delta"), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII string (b64decode refuses it before decoding)
         raise RealtimeProtocolError("response.output_audio.delta: 'delta' is not base64") from None
     return AgentAudio(item_id=_str(body, "item_id"), pcm=pcm, content_index=_int(body, "content_index"))
 

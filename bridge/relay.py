@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
@@ -43,6 +43,7 @@ from bridge.events import (
 from bridge.function_app_client import EventBatcher, FunctionAppClient, FunctionAppError
 from bridge.metrics import BridgeMetrics
 from bridge.model_connection import ModelConnectError, ModelConnector
+from bridge.pacer import Pacer
 from bridge.playback import MODEL_RATE, Playback
 from bridge.resample import Resampler
 from bridge.session import AgentConfig, CallSession, CallState, EndReason
@@ -51,6 +52,8 @@ from bridge.settings import BridgeSettings
 log = logging.getLogger("bridge.relay")
 
 _MAX_RECONNECTS_PER_CALL = 3
+# How long a finished call keeps retrying its last events while the function app is unreachable.
+_FINAL_FLUSH_SECONDS = 60.0
 _RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
 
 
@@ -65,12 +68,13 @@ class CallLog(logging.LoggerAdapter[logging.Logger]):
 
 @dataclass(frozen=True)
 class RelayDeps:
-    """What every call shares: settings, the function app client, the model connector, metrics."""
+    """What every call shares: settings, the function app client, the model connector, metrics, the pacer."""
 
     settings: BridgeSettings
     function_app: FunctionAppClient
     connector: ModelConnector
     metrics: BridgeMetrics
+    pacer: Pacer
 
 
 class CallRelay:
@@ -110,8 +114,6 @@ class CallRelay:
                 self.session.transition(CallState.ACTIVE)
                 for loop in (self._read_acs, self._read_model, self._watch_limits):
                     self._spawn(loop)
-                assert self._playback is not None
-                self._spawn(self._playback.run)
                 self._spawn(self._events.run)
             await self._ended.wait()
         except Exception:
@@ -142,7 +144,7 @@ class CallRelay:
         if media.sample_rate != MODEL_RATE:
             self._uplink = Resampler(media.sample_rate, MODEL_RATE)
         self._silence_b64 = base64.b64encode(bytes(acs.frame_bytes(media.sample_rate))).decode()
-        self._playback = Playback(self._send_acs, media.sample_rate, on_frame=self._count_frame_out)
+        self._playback = Playback(self._write_acs, media.sample_rate, on_frame=self._count_frame_out)
         try:
             self.session.agent = await self._deps.function_app.get_agent(self.session.call_id)
         except FunctionAppError as exc:
@@ -207,16 +209,16 @@ class CallRelay:
         for task in [*self._tasks, *session.tool_tasks.values()]:
             task.cancel()  # pending tool calls of an ended call are cancelled
         await asyncio.gather(*self._tasks, *session.tool_tasks.values(), return_exceptions=True)
+        if self._playback is not None:
+            self._deps.pacer.discard(self._playback)
         if self._model is not None:
             await self._model.close()  # first: the model session is billed while open
         code, text = self._close
         await self._acs.close(code, text)
         self._log.info("ended: %s (close %d %s)", reason.value, code, code.name)
         self._events.add("media_ended", reason=reason.value)
-        try:
-            await asyncio.wait_for(self._events.flush(), 10.0)
-        except TimeoutError:
-            self._log.warning("final events not delivered")
+        if not await self._events.flush_until_delivered(_FINAL_FLUSH_SECONDS):
+            self._log.error("%d final events not delivered within %.0f s", self._events.pending, _FINAL_FLUSH_SECONDS)
         session.transition(CallState.ENDED)
 
     # --- caller side --------------------------------------------------------------------------
@@ -237,7 +239,7 @@ class CallRelay:
             async for message in self._acs:
                 event = self._parse_acs(message)
                 if isinstance(event, CallerAudio):
-                    await self._handle_caller_audio(event)
+                    self._handle_caller_audio(event)
                 elif isinstance(event, CallerDtmf):
                     await self._handle_caller_dtmf(event)
                 elif self._ended.is_set():
@@ -248,13 +250,13 @@ class CallRelay:
                 return
         self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
 
-    async def _handle_caller_audio(self, event: CallerAudio) -> None:
+    def _handle_caller_audio(self, event: CallerAudio) -> None:
         started = time.perf_counter()
         self.session.last_caller_frame_at = time.monotonic()
         audio = event.audio_b64 or self._silence_b64
         if self._uplink is not None:
             audio = base64.b64encode(self._uplink.process(base64.b64decode(audio))).decode("ascii")
-        await self._send_model(rt.append_audio(audio))
+        self._write_model(rt.append_audio(audio))
         metrics = self._deps.metrics
         metrics.frames_in += 1
         metrics.relay_latency.observe(time.perf_counter() - started)
@@ -295,6 +297,7 @@ class CallRelay:
         self.session.needs_response = False
         if self._playback is not None:
             self._playback.close_items()
+            self._deps.pacer.pump(self._playback)
         try:
             self._model = await self._deps.connector.open()
             await self._configure_model(greet=False)
@@ -322,8 +325,10 @@ class CallRelay:
         if isinstance(event, AgentAudio):
             session.audio_produced = True
             playback.enqueue(event.item_id, event.pcm)
+            self._deps.pacer.pump(playback)  # what is due goes out now; the pacer sends the rest on time
         elif isinstance(event, AgentAudioDone):
             playback.finish_item(event.item_id)
+            self._deps.pacer.pump(playback)
         elif isinstance(event, SpeechStarted):
             await self._handle_barge_in()
         elif isinstance(event, ResponseStarted):
@@ -350,7 +355,7 @@ class CallRelay:
         if not self._playback.is_speaking():
             return
         cut = self._playback.interrupt()
-        await self._send_acs(acs.stop_audio_message())
+        self._write_acs(acs.stop_audio_message())
         for item in cut:
             await self._send_model(rt.truncate_item(item.item_id, item.played_ms))
         self._deps.metrics.barge_ins += 1
@@ -445,11 +450,15 @@ class CallRelay:
         with contextlib.suppress(ConnectionClosed):
             await model.send(text)
 
-    async def _send_acs(self, text: str) -> None:
-        try:
-            await self._acs.send(text)
-        except ConnectionClosed:
-            self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
+    def _write_model(self, text: str) -> None:
+        """`_send_model` for audio: written at once; skipped while reconnecting."""
+        model = self._model
+        if model is not None and self.session.state is CallState.ACTIVE:
+            _send_now(model, text)
+
+    def _write_acs(self, text: str) -> None:
+        """Write to ACS at once; a closed socket is noticed by `_read_acs`, which ends the call."""
+        _send_now(self._acs, text)
 
     def _count_frame_out(self) -> None:
         self._deps.metrics.frames_out += 1
@@ -474,6 +483,18 @@ class CallRelay:
     def stop(self, reason: EndReason, code: CloseCode, text: str) -> None:
         """Ask the call to end from outside (drain)."""
         self.finish(reason, code, text)
+
+
+def _send_now(connection: ClientConnection | ServerConnection, text: str) -> None:
+    """Write one text frame without awaiting: the audio path, 50 frames a second per direction per call.
+
+    `Connection.send` costs an async context manager, a drain check and a task switch per frame.
+    This is websockets' own `broadcast` for one connection: frame, write to the socket buffer, return;
+    a connection that is closing is skipped. It does not wait for the peer to read: audio goes out at
+    real-time rate, and a peer that stops reading is closed by the 20 s ping timeout long before its
+    buffer could matter (20 s of audio is ~1.3 MB).
+    """
+    broadcast([connection], text)
 
 
 def _json_or_text(arguments: str) -> Any:

@@ -24,6 +24,7 @@ from websockets.http11 import Request, Response
 from bridge.function_app_client import FunctionAppClient
 from bridge.metrics import BridgeMetrics
 from bridge.model_connection import ModelConnector
+from bridge.pacer import Pacer
 from bridge.relay import CallRelay, RelayDeps
 from bridge.session import EndReason
 from bridge.settings import BridgeSettings
@@ -63,6 +64,7 @@ class BridgeServer:
             function_app=function_app or FunctionAppClient(settings.function_app_url, settings.function_app_key),
             connector=connector or ModelConnector(settings),
             metrics=self.metrics,
+            pacer=Pacer(),
         )
         self.relays: dict[str, CallRelay] = {}  # call id -> live relay
         self.draining = False
@@ -166,5 +168,6 @@ class BridgeServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        await self._deps.pacer.aclose()
         await self._deps.function_app.aclose()
         await self._deps.connector.aclose()

@@ -103,6 +103,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NO_ANSWER_SECONDS", "How long an outbound call may ring", "45", "phone"),
     Setting("RECORDING_ENABLED", "Play a consent prompt and record calls", "false", "phone"),
     Setting(
+        "REDACT_TRANSCRIPTS",
+        "Mask card numbers, phone numbers and e-mail addresses in stored transcripts and tool calls",
+        "false",
+        "records",
+    ),
+    Setting(
         "CALLCENTER_TABLES_CONNECTION",
         "Table Storage connection string (local: Azurite)",
         "UseDevelopmentStorage=true",
@@ -214,6 +220,7 @@ class Settings:
     session_rate_limit_per_minute: int
     require_signed_in_user: bool
     api_base_url: str
+    redact_transcripts: bool = False
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def require_realtime(self) -> RealtimeSettings:
@@ -382,6 +389,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_rate_limit_per_minute=read.integer("SESSION_RATE_LIMIT_PER_MINUTE", 6, 1, 10_000),
         require_signed_in_user=read.flag("REQUIRE_SIGNED_IN_USER"),
         api_base_url=read.text("API_BASE_URL", "") or "",
+        redact_transcripts=read.flag("REDACT_TRANSCRIPTS"),
         missing={"realtime": realtime_missing, "acs": acs_missing},
     )
 

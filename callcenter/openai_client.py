@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
-
 from callcenter.config import RealtimeSettings
 from callcenter.errors import UpstreamError
 from callcenter.identity import bearer_token
 
 log = logging.getLogger("callcenter.openai")
 
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TIMEOUT_SECONDS = 15.0
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 async def auth_headers(realtime: RealtimeSettings) -> dict[str, str]:
@@ -38,8 +37,10 @@ def calls_url(realtime: RealtimeSettings) -> str:
 async def _post(realtime: RealtimeSettings, path: str, payload: dict[str, Any], what: str) -> dict[str, Any]:
     url = f"{realtime.endpoint}{path}"
     headers = await auth_headers(realtime)
+    import httpx  # lazily: only sessions and summaries need it, and it is slow to import
+
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)) as client:
             response = await client.post(url, json=payload, headers=headers)
     except httpx.HTTPError as exc:
         log.warning("%s: Azure OpenAI unreachable (%s)", what, type(exc).__name__)

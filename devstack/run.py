@@ -46,13 +46,33 @@ class Service:
     show: str = ""
     process: subprocess.Popen[bytes] | None = None
     log: BinaryIO | None = None
+    log_path: Path | None = None  # where the last launch logged (a restart appends there)
 
     def launch(self, log_path: Path) -> None:
         """Start the process, its output appended to `log_path`."""
         self.close_log()
+        self.log_path = log_path
         self.log = log_path.open("ab")
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(self.argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def halt(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        """Signal the process and wait for it to exit (fault injection); returns its exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=5)
+
+    def restart(self) -> None:
+        """Launch again with the same command and log, and wait until it is ready."""
+        assert self.log_path is not None, "restart needs an earlier launch"
+        self.halt()
+        self.launch(self.log_path)
+        wait_ready(self, time.monotonic() + STARTUP_SECONDS)
 
     def close_log(self) -> None:
         if self.log is not None:
@@ -98,6 +118,18 @@ class Stack:
     @property
     def acs_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.acs}"
+
+    @property
+    def realtime_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.realtime}"
+
+    @property
+    def bridge_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.bridge}"
+
+    def service(self, name: str) -> Service:
+        """The service whose name starts with `name` ("function app", "bridge", "azurite", ...)."""
+        return next(s for s in self.services if s.name.startswith(name))
 
 
 def _base64_key() -> str:
@@ -175,6 +207,7 @@ def build_stack(
     realtime_mode: list[str] | None = None,
     persist: bool = True,
     extra_settings: dict[str, str] | None = None,
+    bridge_settings: dict[str, str] | None = None,
 ) -> Stack:
     """Every service of the local stack, wired to each other by settings.
 
@@ -182,6 +215,7 @@ def build_stack(
         realtime_mode: the Realtime simulator's mode flags (default: the offline assistant).
         persist: keep Azurite's data in `data_dir` (tests use memory).
         extra_settings: function app settings to add or override (tests).
+        bridge_settings: bridge environment to add or override (tests, e.g. BRIDGE_DRAIN_SECONDS).
     """
     py = sys.executable
     keys = stack_secrets(data_dir)
@@ -260,6 +294,7 @@ def build_stack(
                 "AZURE_OPENAI_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
                 "AZURE_OPENAI_API_KEY": keys["openai_key"],
                 "AZURE_OPENAI_REALTIME_DEPLOYMENT": settings["AZURE_OPENAI_REALTIME_DEPLOYMENT"],
+                **(bridge_settings or {}),
             },
         )
     )

@@ -134,6 +134,9 @@ param noAnswerSeconds int = 45
 @description('Play a consent prompt and record calls')
 param recordingEnabled bool = false
 
+@description('Mask card numbers, phone numbers and e-mail addresses in stored transcripts and tool calls')
+param redactTranscripts bool = false
+
 @description('Lifetime of a per-call token, seconds')
 @minValue(60)
 @maxValue(86400)
@@ -442,6 +445,7 @@ var apiSettings = {
   MAX_CALL_SECONDS: string(maxCallSeconds)
   NO_ANSWER_SECONDS: string(noAnswerSeconds)
   RECORDING_ENABLED: recordingEnabled ? 'true' : 'false'
+  REDACT_TRANSCRIPTS: redactTranscripts ? 'true' : 'false'
   PRICE_PER_PHONE_MINUTE: pricePerPhoneMinute
   PRICE_PER_1K_INPUT_TOKENS: pricePer1kInputTokens
   PRICE_PER_1K_OUTPUT_TOKENS: pricePer1kOutputTokens

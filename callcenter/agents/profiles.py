@@ -11,7 +11,8 @@ from typing import Any
 
 from callcenter.errors import NotFound
 
-COMMON_TOOLS = ("handoff_to_agent", "escalate_to_human", "end_call")
+# Phone-only campaign tools ride along with every profile, since a campaign may use any agent.
+COMMON_TOOLS = ("handoff_to_agent", "escalate_to_human", "end_call", "add_to_do_not_call", "voicemail_detected")
 
 _STYLE = (
     "You speak on a live voice call: keep answers short (one to three sentences), friendly and concrete. "
@@ -71,6 +72,22 @@ _PROFILES: tuple[AgentProfile, ...] = (
         voice="alloy",
         tools=COMMON_TOOLS,
         handoffs=("telecom", "healthcare", "retail"),
+    ),
+    AgentProfile(
+        name="outreach",
+        display_name="Contoso outreach",
+        description="Outbound campaigns: reminders, renewals and surveys, one contact at a time.",
+        instructions=(
+            "You are calling on behalf of Contoso. You placed this call; the person did not call you. Greet "
+            "them by name, say who you are and why you are calling (the goal below), and keep to that goal. "
+            "If a machine answers (a voicemail greeting such as 'leave a message after the tone', or a beep), "
+            "use voicemail_detected at once and follow its instructions. If the person asks not to be called "
+            "again, use add_to_do_not_call, confirm, and end the call. " + _STYLE
+        ),
+        greeting="Hello, this is Contoso calling. Is now a good moment?",
+        voice="alloy",
+        tools=COMMON_TOOLS,
+        handoffs=("default",),
     ),
     AgentProfile(
         name="telecom",

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
@@ -58,10 +59,22 @@ def client_key(req: func.HttpRequest) -> str:
 
 
 def check_origin(req: func.HttpRequest, allowed: tuple[str, ...]) -> None:
-    """Refuse browser requests from origins outside the allowlist (no Origin header = not a browser)."""
+    """Refuse browser requests from origins outside the allowlist (no Origin header = not a browser).
+
+    An empty allowlist means same-origin only (the front end served by this app, as `make run`
+    does), so an unconfigured app is never open to every web site.
+    """
     origin = req.headers.get("origin")
-    if origin and allowed and origin not in allowed and "*" not in allowed:
-        raise Forbidden(f"origin {origin} is not allowed", code="origin_not_allowed")
+    if not origin or "*" in allowed or origin in allowed:
+        return
+    if not allowed and origin == _own_origin(req):
+        return
+    raise Forbidden(f"origin {origin} is not allowed", code="origin_not_allowed")
+
+
+def _own_origin(req: func.HttpRequest) -> str:
+    parts = urlsplit(req.url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def signed_in_user(req: func.HttpRequest) -> str:

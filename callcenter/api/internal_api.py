@@ -17,8 +17,9 @@ from callcenter.api.agents_api import function_call_body
 from callcenter.api.http import api_handler, json_response, read_valid_json
 from callcenter.api.routing import endpoint, path_parameter
 from callcenter.config import get_settings
+from callcenter.redaction import redact_event
 from callcenter.store import calls as store
-from callcenter.telephony.calls import raise_call_event
+from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel, ToolContext
 
@@ -60,12 +61,14 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
     record = await store.get_call(settings, req.route_params["callId"])
     profile = get_profile(record.agent)
     session = realtime_session(profile, get_registry(), Channel.PHONE, context=record.context)
+    # The consent notice opens the conversation, in the agent's own voice, before recording starts.
+    greeting = f"{RECORDING_NOTICE} {profile.greeting}" if settings.recording_enabled else profile.greeting
     return json_response(
         {
             "call_id": record.call_id,
             "agent": profile.name,
             "session": session,
-            "greeting": profile.greeting,
+            "greeting": greeting,
             "max_call_seconds": settings.max_call_seconds,
         }
     )
@@ -123,7 +126,8 @@ async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClie
     events: list[dict[str, Any]] = read_valid_json(req, EVENTS_REQUEST)["events"]
     await store.get_call(settings, call_id)  # 404 for an unknown call
     batch_key = hashlib.sha256(raw).hexdigest()[:12]  # a retried batch overwrites itself
-    await store.append_events(settings, call_id, events, batch_key)
+    stored = [redact_event(e) for e in events] if settings.redact_transcripts else events
+    await store.append_events(settings, call_id, stored, batch_key)
     for event in events:
         if event["type"] in CONTROL_EVENTS:
             await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})

@@ -7,14 +7,18 @@ from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
-from azure.communication.callautomation import CommunicationUserIdentifier, PhoneNumberIdentifier
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from callcenter.config import get_settings
 from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
 from callcenter.store import calls as store
-from callcenter.telephony.acs_client import call_automation_client, media_streaming
+from callcenter.telephony.acs_client import (
+    call_automation_client,
+    media_streaming,
+    participant_identifier,
+    phone_identifier,
+)
 from callcenter.telephony.tokens import callback_url
 
 log = logging.getLogger("callcenter.calls")
@@ -26,11 +30,21 @@ HANG_UP = "hang_up"
 SET_STATUS = "set_call_status"
 POST_NOTICE = "post_call_notice"
 FINALIZE_CALL = "finalize_call"
+START_RECORDING = "start_recording"
+
+
+async def connection_id(call: dict[str, Any]) -> str:
+    """The call's ACS connection id: in the input for outbound calls; for inbound calls the answer
+    happens after the orchestration starts, so it is read from the record."""
+    known = call.get("call_connection_id")
+    if known:
+        return str(known)
+    return (await store.get_call(get_settings(), call["call_id"])).call_connection_id
 
 
 def participant(target: str) -> Any:
     """A phone number, or an ACS user id (`8:acs:...`) for a human agent on a Teams/ACS client."""
-    return CommunicationUserIdentifier(target) if target.startswith("8:") else PhoneNumberIdentifier(target)
+    return participant_identifier(target)
 
 
 @bp.activity_trigger(input_name="call")
@@ -40,9 +54,9 @@ async def place_call(call: dict[str, Any]) -> dict[str, Any]:
     try:
         async with call_automation_client(acs) as client:
             properties = await client.create_call(
-                PhoneNumberIdentifier(call["to_number"]),
+                phone_identifier(call["to_number"]),
                 callback_url(acs, call_id),
-                source_caller_id_number=PhoneNumberIdentifier(acs.phone_number),
+                source_caller_id_number=phone_identifier(acs.phone_number),
                 media_streaming=media_streaming(acs, call_id),
                 operation_context=call_id,
             )
@@ -56,7 +70,11 @@ async def place_call(call: dict[str, Any]) -> dict[str, Any]:
         server_call_id=properties.server_call_id or "",
     )
     log.info("call %s: placed, connection %s", call_id, properties.call_connection_id)
-    return {"ok": True, "call_connection_id": properties.call_connection_id}
+    return {
+        "ok": True,
+        "call_connection_id": properties.call_connection_id,
+        "server_call_id": properties.server_call_id or "",
+    }
 
 
 @bp.activity_trigger(input_name="call")
@@ -68,7 +86,7 @@ async def transfer_call(call: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": "no human agent target configured"}
     try:
         async with call_automation_client(acs) as client:
-            connection = client.get_call_connection(call["call_connection_id"])
+            connection = client.get_call_connection(await connection_id(call))
             await connection.transfer_call_to_participant(participant(target), operation_context=call["call_id"])
     except HttpResponseError as exc:
         log.warning("call %s: transfer failed to start (%s)", call["call_id"], exc.status_code)
@@ -80,18 +98,39 @@ async def transfer_call(call: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="call")
 async def hang_up(call: dict[str, Any]) -> dict[str, Any]:
-    connection_id = call.get("call_connection_id")
-    if not connection_id:
+    connection = await connection_id(call)
+    if not connection:
         return {"ok": False, "error": "no call connection"}
     try:
         async with call_automation_client(get_settings().require_acs()) as client:
-            await client.get_call_connection(connection_id).hang_up(is_for_everyone=True)
+            await client.get_call_connection(connection).hang_up(is_for_everyone=True)
     except ResourceNotFoundError:
         return {"ok": True, "already_ended": True}
     except HttpResponseError as exc:
         log.warning("call %s: hang up failed (%s)", call["call_id"], exc.status_code)
         return {"ok": False, "error": f"hang up failed ({exc.status_code})"}
     return {"ok": True}
+
+
+@bp.activity_trigger(input_name="call")
+async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
+    """Record the call (the agent's greeting carried the consent notice); keep the recording id."""
+    from azure.communication.callautomation import ServerCallLocator
+
+    settings = get_settings()
+    server_call_id = call.get("server_call_id") or (await store.get_call(settings, call["call_id"])).server_call_id
+    if not server_call_id:
+        return {"ok": False, "error": "no server call id"}
+    try:
+        async with call_automation_client(settings.require_acs()) as client:
+            recording = await client.start_recording(ServerCallLocator(server_call_id))
+    except HttpResponseError as exc:
+        log.warning("call %s: recording did not start (%s)", call["call_id"], exc.status_code)
+        return {"ok": False, "error": f"recording failed ({exc.status_code})"}
+    location = f"acs-recording:{recording.recording_id}"
+    await store.update_call(settings, call["call_id"], recording_location=location)
+    log.info("call %s: recording %s", call["call_id"], recording.recording_id)
+    return {"ok": True, "recording_location": location}
 
 
 @bp.activity_trigger(input_name="change")

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
 
 from callcenter.config import Settings
 from callcenter.errors import InvalidInput, NotFound
@@ -113,6 +112,8 @@ async def get_call(settings: Settings, call_id: str) -> CallRecord:
 
 async def update_call(settings: Settings, call_id: str, **changes: Any) -> None:
     """Merge `changes` into the record (JSON fields are re-encoded)."""
+    from azure.data.tables import UpdateMode  # lazily, as the table clients are (store.tables)
+
     entity: dict[str, Any] = {"PartitionKey": PARTITION, "RowKey": call_id}
     for key, value in changes.items():
         entity[key] = json.dumps(value) if isinstance(value, dict) else value

@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import ResourceExistsError
-from azure.data.tables.aio import TableClient, TableServiceClient
 
 from callcenter.config import Settings
 from callcenter.errors import FeatureNotConfigured
 from callcenter.identity import get_credential
+
+if TYPE_CHECKING:
+    from azure.data.tables.aio import TableClient, TableServiceClient
 
 CALLS = "calls"
 CALL_EVENTS = "callevents"
@@ -25,6 +27,8 @@ _lock = asyncio.Lock()
 
 
 def _service(settings: Settings) -> TableServiceClient:
+    from azure.data.tables.aio import TableServiceClient  # lazily: the async SDK is slow to import
+
     if settings.tables_connection:
         return TableServiceClient.from_connection_string(settings.tables_connection)
     if settings.tables_endpoint:

@@ -10,19 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from functools import lru_cache
-from typing import Any
-
-import httpx
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from callcenter.config import AcsSettings
 from callcenter.errors import Unauthorized
+
+if TYPE_CHECKING:
+    import jwt
 
 log = logging.getLogger("callcenter.telephony")
 
 
 @lru_cache(maxsize=4)
 def _openid(config_url: str) -> tuple[str, str, jwt.PyJWKClient]:
+    import httpx
+    import jwt  # PyJWT and httpx are imported on the first callback, not at worker start
+
     document = httpx.get(config_url, timeout=10).raise_for_status().json()
     return (
         document["issuer"],
@@ -32,6 +35,8 @@ def _openid(config_url: str) -> tuple[str, str, jwt.PyJWKClient]:
 
 
 def _verify(acs: AcsSettings, token: str) -> dict[str, Any]:
+    import jwt
+
     issuer, _, keys = _openid(acs.openid_config_url)
     key = keys.get_signing_key_from_jwt(token)
     return jwt.decode(
@@ -54,6 +59,9 @@ async def verify_acs_request(acs: AcsSettings, authorization: str | None, call_i
     if scheme.lower() != "bearer" or not token:
         log.warning("callback for call %s without a bearer token", call_id)
         raise Unauthorized("callbacks must carry the ACS bearer token", code="invalid_acs_token")
+    import httpx
+    import jwt
+
     try:
         return await asyncio.to_thread(_verify, acs, token)
     except (jwt.PyJWTError, httpx.HTTPError, KeyError, ValueError) as exc:

@@ -23,6 +23,9 @@ def validate_e164(number: Any, field: str = "number") -> str:
     return number
 
 
+RECORDING_NOTICE = "This call is recorded for quality and training."
+
+
 def mask_number(number: str) -> str:
     """Phone numbers in logs keep only their last two digits."""
     return number[:2] + "*" * max(0, len(number) - 4) + number[-2:] if len(number) > 4 else "****"
@@ -40,6 +43,8 @@ def orchestration_input(settings: Settings, record: CallRecord) -> dict[str, Any
         "agent": record.agent,
         "to_number": record.to_number,
         "call_connection_id": record.call_connection_id,
+        "server_call_id": record.server_call_id,
+        "record_call": settings.recording_enabled,
         "no_answer_seconds": settings.no_answer_seconds,
         "max_call_seconds": settings.max_call_seconds,
     }

@@ -20,7 +20,7 @@ from callcenter.config import get_settings
 from callcenter.errors import InvalidInput
 from callcenter.store import calls as store
 from callcenter.telephony.acs_client import call_automation_client, media_streaming
-from callcenter.telephony.calls import inbound_call_id, mask_number, orchestration_input
+from callcenter.telephony.calls import inbound_call_id, mask_number, orchestration_input, raise_call_event
 from callcenter.telephony.tokens import callback_url
 
 log = logging.getLogger("callcenter.telephony")
@@ -59,6 +59,8 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
     if not await store.claim_call(settings, record):
         log.info("call %s: IncomingCall redelivered, already handled", call_id)
         return None
+    # The orchestration starts first, so no callback (CallConnected comes quickly) finds it missing.
+    await client.start_new("call_lifecycle", call_id, orchestration_input(settings, record))
     try:
         async with call_automation_client(acs) as acs_client:
             properties = await acs_client.answer_call(
@@ -69,18 +71,11 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
             )
     except HttpResponseError as exc:
         log.warning("call %s: answer failed (%s)", call_id, exc.status_code)
-        await store.update_call(
-            settings,
-            call_id,
-            status=store.CallStatus.ENDED,
-            outcome=store.Outcome.FAILED,
-            reason=f"answer failed ({exc.status_code})",
-            ended_at=store.now_iso(),
+        await raise_call_event(
+            client, call_id, {"kind": "AnswerFailed", "resultInformation": {"code": exc.status_code}}
         )
         return None
-    record.call_connection_id = properties.call_connection_id
-    await store.update_call(settings, call_id, call_connection_id=record.call_connection_id)
-    await client.start_new("call_lifecycle", call_id, orchestration_input(settings, record))
+    await store.update_call(settings, call_id, call_connection_id=properties.call_connection_id)
     log.info("call %s: answered from %s for agent %s", call_id, mask_number(from_number), agent)
     return call_id
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from callcenter.config import get_settings
 from callcenter.errors import FeatureNotConfigured
-from callcenter.tools import call_control, healthcare, retail, telecom
+from callcenter.tools import call_control, campaign_tools, healthcare, retail, telecom
 from callcenter.tools.http_tools import load_http_tools
 from callcenter.tools.openapi_import import load_openapi_tools
 from callcenter.tools.registry import ToolRegistry
@@ -24,7 +24,9 @@ def _path(value: str) -> Path:
 def get_registry() -> ToolRegistry:
     """All tools, built once. A broken declaration is a 503 naming the tool, not a crash at import."""
     settings = get_settings()
-    registry = ToolRegistry([*call_control.tools(), *telecom.tools(), *healthcare.tools(), *retail.tools()])
+    registry = ToolRegistry(
+        [*call_control.tools(), *campaign_tools.tools(), *telecom.tools(), *healthcare.tools(), *retail.tools()]
+    )
     try:
         if settings.http_tools_file:
             for tool in load_http_tools(_path(settings.http_tools_file), settings.tool_allowed_hosts):

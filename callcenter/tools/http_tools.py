@@ -12,13 +12,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from callcenter.config import get_settings, tool_secret
 from callcenter.tools.registry import Channel, Tool, ToolContext, ToolError
+
+if TYPE_CHECKING:
+    import httpx
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
@@ -61,6 +62,8 @@ class HttpEndpoint:
             headers.setdefault("x-call-id", ctx.call_id)
         timeout = self.timeout_seconds or get_settings().tool_http_timeout_seconds
         body = _fill(self.body, args) if self.body is not None else None
+        import httpx  # lazily: most apps declare no HTTP tools, and httpx is slow to import
+
         try:
             async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
                 response = await client.request(self.method, url, params=query, json=body, headers=headers)

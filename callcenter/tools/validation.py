@@ -47,6 +47,8 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"tool arguments are not valid JSON: {exc.msg}", code="invalid_arguments") from None
+        except RecursionError:  # 64 KiB of "[" nests deeper than the parser's stack
+            raise InvalidInput("tool arguments are nested too deeply", code="invalid_arguments") from None
         if isinstance(value, dict):
             return value
     raise InvalidInput("tool arguments must be a JSON object", code="invalid_arguments")

@@ -2,9 +2,11 @@
 
 Routes (as on an Azure OpenAI resource):
 - WebSocket `/openai/v1/realtime?model=<deployment>`: a GA Realtime session (`ws.py`).
+- POST `/openai/v1/realtime/calls`: the same session over WebRTC, SDP offer in, answer out (`webrtc.py`).
 - POST `/openai/v1/realtime/client_secrets`: mints an `ek_...` key for a browser session.
 - POST `/openai/deployments/{deployment}/chat/completions` and `/openai/v1/chat/completions`:
   a deterministic extractive summary of the messages (used for post-call summaries).
+- GET/POST `/simulator/faults`: fault injection for tests in other processes (`faults.py`).
 Every HTTP endpoint needs `api-key` or `Authorization: Bearer`; errors are JSON `{"error": ...}`.
 """
 
@@ -15,14 +17,18 @@ import time
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from devstack.realtime.conversation import default_session, merge_session
+from devstack.realtime.faults import fault_routes
 from devstack.realtime.protocol import new_id
 from devstack.realtime.state import SimulatorState
 from devstack.realtime.summary import chat_completion
+from devstack.realtime.webrtc import RtcCalls, create_call, hang_up, lifespan
 from devstack.realtime.ws import realtime_socket
 
 
@@ -60,8 +66,8 @@ async def client_secrets(request: Request) -> JSONResponse:
     if isinstance(expires, dict) and expires.get("anchor", "created_at") != "created_at":
         return _error(400, "invalid_value", "'expires_after.anchor' must be 'created_at'.", "expires_after.anchor")
     state: SimulatorState = request.app.state.simulator
-    value, expires_at = state.mint_ephemeral_key(seconds)
     full = merge_session(default_session(str(session.get("model", "gpt-realtime"))), session)
+    value, expires_at = state.mint_ephemeral_key(seconds, full)
     return JSONResponse({"value": value, "expires_at": expires_at, "session": full})
 
 
@@ -84,9 +90,24 @@ def create_app(state: SimulatorState) -> Starlette:
         routes=[
             WebSocketRoute("/openai/v1/realtime", realtime_socket),
             Route("/openai/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
+            Route("/openai/v1/realtime/calls", create_call, methods=["POST"]),
+            Route("/openai/v1/realtime/calls/{call_id}/hangup", hang_up, methods=["POST"]),
             Route("/openai/deployments/{deployment}/chat/completions", chat_completions, methods=["POST"]),
             Route("/openai/v1/chat/completions", chat_completions, methods=["POST"]),
-        ]
+            *fault_routes(),  # test-only switches: drop sessions, refuse connections
+        ],
+        # Browsers post their SDP offer cross-origin, as they do to Azure OpenAI.
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["POST"],
+                allow_headers=["authorization", "content-type"],
+                expose_headers=["location"],
+            )
+        ],
+        lifespan=lifespan,
     )
     app.state.simulator = state
+    app.state.rtc = RtcCalls()  # live WebRTC sessions (webrtc.py)
     return app

@@ -90,13 +90,21 @@ class Conversation:
     """One Realtime session's state machine."""
 
     def __init__(
-        self, agent: Agent, voice: Voice, emit: Emit, *, model: str = "gpt-realtime", speedup: float = 4.0
+        self,
+        agent: Agent,
+        voice: Voice,
+        emit: Emit,
+        *,
+        model: str = "gpt-realtime",
+        speedup: float = 4.0,
+        session: dict[str, Any] | None = None,
     ) -> None:
         self.agent = agent
         self._voice = voice  # text -> 24 kHz PCM16
         self._emit = emit
         self._speedup = speedup  # how much faster than real time audio is streamed
-        self.session = default_session(model)
+        # A WebRTC session starts from the configuration its client secret was minted with.
+        self.session = merge_session(default_session(model), session or {})
         self.items: dict[str, Item] = {}
         self.input_audio = bytearray()  # every byte appended, for tests
         self._turn_audio = bytearray()  # the caller turn being collected

@@ -24,6 +24,7 @@ class SimulatorState:
     conversations: list[Conversation] = field(default_factory=list)  # every session, for tests
     sockets: dict[int, Any] = field(default_factory=dict)  # id(conversation) -> live WebSocket
     ephemeral_keys: dict[str, float] = field(default_factory=dict)  # ek_... -> expires at (unix)
+    ephemeral_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # ek_... -> its session
     received_types: list[str] = field(default_factory=list)  # client event types, in order
     refuse_connections: bool = False  # fault switch: new sessions are refused
 
@@ -41,10 +42,11 @@ class SimulatorState:
         expires = self.ephemeral_keys.get(token)
         return expires is not None and expires > time.time()
 
-    def mint_ephemeral_key(self, seconds: int) -> tuple[str, int]:
+    def mint_ephemeral_key(self, seconds: int, session: dict[str, Any] | None = None) -> tuple[str, int]:
         value = "ek_" + secrets.token_urlsafe(24)
         expires_at = int(time.time()) + seconds
         self.ephemeral_keys[value] = expires_at
+        self.ephemeral_sessions[value] = session or {}
         return value, expires_at
 
     async def drop_sessions(self, code: int = 1011) -> int:

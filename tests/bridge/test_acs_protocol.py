@@ -67,3 +67,42 @@ def test_dtmf_and_unknown_kinds() -> None:
 def test_malformed_frames_raise_a_typed_error(text: str) -> None:
     with pytest.raises(AcsProtocolError):
         parse_acs_message(text)
+
+
+_DATA = base64.b64encode(bytes(range(256)) * 3 + bytes(192)).decode()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"kind":"AudioData","audioData":{"timestamp":"2024-05-01T10:00:00.02Z","participantRawID":"8:acs:x",'
+        f'"data":"{_DATA}","silent":false}}}}',
+        f'{{"kind":"AudioData","audioData":{{"data":"{_DATA}","silent":true}}}}',
+        f'{{"kind":"AudioData","audioData":{{"data":"{_DATA}"}}}}',
+        '{"kind":"AudioData","audioData":{"data":"QUJD","silent":false}}',
+        '{"kind":"AudioData","audioData":{"timestamp":"t","data":"","silent":true}}',
+    ],
+)
+def test_compact_audio_frames_parse_as_the_same_frame_in_any_json_layout(text: str) -> None:
+    """The sliced fast path for ACS's compact frames agrees with the general JSON parser."""
+    pretty = json.dumps(json.loads(text), indent=2)  # not compact: takes the general parser
+    assert parse_acs_message(text) == parse_acs_message(pretty)
+    assert isinstance(parse_acs_message(text), CallerAudio)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"kind":"AudioData","audioData":{"data":"QUJ","silent":false}}',  # not whole 4-char groups
+        '{"kind":"AudioData","audioData":{"data":"Q===","silent":false}}',  # three pad characters
+        '{"kind":"AudioData","audioData":{"data":"QU=D","silent":false}}',  # padding inside
+        '{"kind":"AudioData","audioData":{"data":"QUJD","silent":false}',  # truncated
+        '{"kind":"AudioData","audioData":{"data":"QUJD","silent":maybe}}',
+        '{"kind":"AudioData","audioData":{"data":"QUJD"}} trailing',
+        '{"kind":"AudioData","audioData":{"timestamp":"a\nb","data":"QUJD"}}',  # raw control character
+        '{"kind":"AudioData","audioData":{"data":"QUJ\u00e9"}}',
+    ],
+)
+def test_compact_audio_frames_that_are_not_valid_are_refused(text: str) -> None:
+    with pytest.raises(AcsProtocolError):
+        parse_acs_message(text)

@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.pacer import Pacer
 from bridge.playback import Playback
 from bridge.resample import Resampler
 
@@ -59,56 +60,57 @@ class FakeClock:
         return self.now
 
 
-async def settle(predicate, rounds: int = 200) -> None:
-    for _ in range(rounds):
-        if predicate():
-            return
-        await asyncio.sleep(0.002)
-
-
 async def test_playback_rechunks_paces_and_tracks_the_played_position() -> None:
     sent: list[str] = []
     clock = FakeClock()
-
-    async def send(text: str) -> None:
-        sent.append(text)
-
-    playback = Playback(send, 24000, clock=clock)
+    playback = Playback(sent.append, 24000, clock=clock)
     playback.enqueue("item-1", bytes(960 * 10 + 100))  # 10 frames and a bit, in one delta
     assert playback.queued_ms == 200
     playback.finish_item("item-1")  # the partial frame is padded and queued
     assert playback.queued_ms == 220
-    runner = asyncio.create_task(playback.run())
-    await settle(lambda: len(sent) == 3)
+    assert playback.pump() is True  # frames are left waiting for their time
     assert len(sent) == 3  # one playing + the 40 ms lead; the rest waits for playback to advance
     clock.now = 0.030
-    await settle(lambda: len(sent) == 4)
+    playback.pump()
     assert len(sent) == 4
     cut = playback.interrupt()
-    runner.cancel()
     # 80 ms sent since t=0, ACS plays back to back: at t=30 ms the caller has heard 30 ms.
     assert [c.item_id for c in cut] == ["item-1"] and cut[0].played_ms == 30
     assert playback.queued_ms == 0 and not playback.is_speaking()
+    assert playback.pump() is False
     playback.enqueue("item-1", bytes(960))  # late deltas of a cut item are dropped
     assert playback.queued_ms == 0
     assert all(len(base64.b64decode(json.loads(m)["audioData"]["data"])) == 960 for m in sent)
 
 
-async def test_playback_sends_one_frame_per_twenty_milliseconds_of_its_clock() -> None:
+def test_playback_sends_one_frame_per_twenty_milliseconds_of_its_clock() -> None:
     sent: list[str] = []
     clock = FakeClock()
-
-    async def send(text: str) -> None:
-        sent.append(text)
-
-    playback = Playback(send, 16000, clock=clock)
+    playback = Playback(sent.append, 16000, clock=clock)
     playback.enqueue("a", bytes(960 * 10))  # 200 ms at 24 kHz -> 640-byte frames at 16 kHz
-    runner = asyncio.create_task(playback.run())
-    await settle(lambda: len(sent) == 3)
+    playback.pump()
     assert len(sent) == 3  # the first frame and the 40 ms lead go at once
     for expected in (4, 5, 6):
         clock.now += 0.02
-        await settle(lambda: len(sent) == expected)  # noqa: B023 - evaluated inside the iteration
+        playback.pump()
+        playback.pump()  # pumping again before the clock moves sends nothing more
         assert len(sent) == expected
-    runner.cancel()
     assert all(len(base64.b64decode(json.loads(m)["audioData"]["data"])) == 640 for m in sent)
+
+
+async def test_pacer_sends_waiting_frames_on_time_and_forgets_playbacks_with_nothing_left() -> None:
+    sent: dict[str, list[str]] = {"a": [], "b": []}
+    clock = FakeClock()
+    pacer = Pacer(tick_ms=1)
+    playbacks = {name: Playback(sent[name].append, 24000, clock=clock) for name in sent}
+    for name, playback in playbacks.items():
+        playback.enqueue(name, bytes(960 * 5))
+        pacer.pump(playback)
+    assert [len(s) for s in sent.values()] == [3, 3] and pacer.waiting == 2
+    clock.now = 0.040  # two more frames of each call are due; the pacer's next ticks send them
+    for _ in range(500):
+        if pacer.waiting == 0:
+            break
+        await asyncio.sleep(0.001)
+    assert [len(s) for s in sent.values()] == [5, 5] and pacer.waiting == 0
+    await pacer.aclose()

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from callcenter.agents.profiles import PROFILES
+from callcenter.telephony.calls import RECORDING_NOTICE
 from callcenter.telephony.tokens import CALLBACK_AUDIENCE, issue_token
 from devstack.run import HUMAN_AGENT_NUMBER, Ports, Stack, build_stack, start, stop
 
@@ -64,7 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         data,
         realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
         persist=False,
-        extra_settings={"NO_ANSWER_SECONDS": "6"},
+        extra_settings={"NO_ANSWER_SECONDS": "6", "RECORDING_ENABLED": "true"},
     )
     try:
         start(built, data / "logs", announce=False)
@@ -131,7 +132,8 @@ def test_inbound_call_is_greeted_uses_a_tool_and_is_transferred_to_a_human(stack
     assert final["direction"] == "inbound" and final["agent"] == "default"
     assert final["duration_s"] > 0 and final["usage"]["total_tokens"] > 0 and final["estimated_cost"] > 0
     lines = [(line["role"], line["text"]) for line in detail["transcript"]]
-    assert lines[0] == ("agent", PROFILES["default"].greeting)
+    assert lines[0] == ("agent", f"{RECORDING_NOTICE} {PROFILES['default'].greeting}")
+    assert final["recording_location"].startswith("acs-recording:")
     assert ("caller", "what is my balance") in lines
     assert any(role == "agent" and "fifty five" in text for role, text in lines)
     tools = {tool["name"]: tool for tool in detail["tool_calls"]}

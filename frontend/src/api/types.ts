@@ -74,6 +74,9 @@ export interface CallRecord {
   call_id: string;
   direction: Direction;
   agent: string;
+  /** Phone numbers (E.164); empty for web conversations. */
+  from_number?: string;
+  to_number?: string;
   status: string;
   outcome: string | null;
   started_at: string | null;
@@ -81,7 +84,8 @@ export interface CallRecord {
   ended_at: string | null;
   duration_s: number | null;
   estimated_cost: number | null;
-  tool_calls: RecordedToolCall[];
+  /** How many tools the agent called; the calls themselves come with `CallDetail`. */
+  tool_calls: number;
   usage: Record<string, unknown>;
   summary?: string | Record<string, unknown> | null;
   [extra: string]: unknown;
@@ -96,6 +100,7 @@ export interface TranscriptLine {
 export interface CallDetail {
   record: CallRecord;
   transcript: TranscriptLine[];
+  tool_calls?: RecordedToolCall[];
 }
 
 export interface CallFilters {

@@ -38,6 +38,7 @@ export function CallDetailScreen({ callId }: { callId: string }) {
   );
 
   const record = detail?.record;
+  const toolCalls = detail?.tool_calls ?? [];
   return (
     <section aria-labelledby="call-title" className="screen">
       <p>
@@ -61,9 +62,9 @@ export function CallDetailScreen({ callId }: { callId: string }) {
             </section>
           )}
           <section className="panel" aria-labelledby="tools-title">
-            <h2 id="tools-title">Tool calls ({record.tool_calls?.length ?? 0})</h2>
-            {(record.tool_calls ?? []).length === 0 && <p className="muted">The agent used no tools.</p>}
-            {(record.tool_calls ?? []).map((call, i) => (
+            <h2 id="tools-title">Tool calls ({toolCalls.length})</h2>
+            {toolCalls.length === 0 && <p className="muted">The agent used no tools.</p>}
+            {toolCalls.map((call, i) => (
               <ToolCallCard
                 key={i}
                 name={call.name}

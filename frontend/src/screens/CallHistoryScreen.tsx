@@ -106,6 +106,7 @@ export function CallHistoryScreen() {
             <tr>
               <th scope="col">Started</th>
               <th scope="col">Direction</th>
+              <th scope="col">Number</th>
               <th scope="col">Agent</th>
               <th scope="col">Status</th>
               <th scope="col">Outcome</th>
@@ -124,6 +125,7 @@ export function CallHistoryScreen() {
                   <Link to={`/calls/${encodeURIComponent(call.call_id)}`}>{formatDateTime(call.started_at)}</Link>
                 </td>
                 <td>{humanise(call.direction)}</td>
+                <td>{otherParty(call) || "—"}</td>
                 <td>{call.agent}</td>
                 <td>
                   <Badge value={call.status} />
@@ -161,4 +163,9 @@ function toQuery(filters: Filters): CallFilters {
     from: filters.from ? new Date(`${filters.from}T00:00:00`).toISOString() : undefined,
     to: filters.to ? new Date(`${filters.to}T23:59:59.999`).toISOString() : undefined,
   };
+}
+
+/** The customer's number: who was called, or who called in. */
+function otherParty(call: CallRecord): string {
+  return (call.direction === "outbound" ? call.to_number : call.from_number) ?? "";
 }

@@ -35,8 +35,9 @@ export function VoiceAgentScreen() {
 
   const list = agents.data ?? [];
   useEffect(() => {
-    if (selected === "" && list.length > 0) setSelected(list[0].name);
-  }, [list, selected]);
+    // Functional update: a choice the user made before this effect ran must win over the default.
+    if (list.length > 0) setSelected((current) => current || list[0].name);
+  }, [list]);
 
   const byName = new Map(list.map((a) => [a.name, a]));
   const agentName = (name: string | null) => (name ? (byName.get(name)?.display_name ?? name) : "Agent");

@@ -1,11 +1,15 @@
 /** Closed sets of the phone channel as the UI shows them (values from issues 5 and 6). */
 import type { CallRecord } from "../api/types";
 
+/**
+ * Call outcomes spelled as the call records store them (`callcenter/store/calls.py` `Outcome`), so the
+ * history filter sends `no-answer`. Campaign counters are a different set and keep their `no_answer` key.
+ */
 export const CALL_OUTCOMES = [
   "completed",
   "transferred",
   "abandoned",
-  "no_answer",
+  "no-answer",
   "busy",
   "failed",
   "voicemail",

@@ -16,13 +16,15 @@ const DETAIL = {
     ended_at: "2025-03-01T09:02:05Z",
     duration_s: 125,
     estimated_cost: 0.0042,
-    tool_calls: [
-      { name: "check_outage", arguments: { zip: "98052" }, output: '{"outage":false}', ok: true, duration_ms: 41 },
-      { name: "escalate_to_human", arguments: { reason: "angry" }, output: '{"error":"no agent"}', ok: false },
-    ],
+    tool_calls: 2,
     usage: { input_tokens: 1200, output_tokens: 800 },
     summary: { reason: "Internet down", resolution: "Transferred to a technician" },
   },
+  // As GET /api/calls/{id} sends them: the record counts tool calls, the events list them.
+  tool_calls: [
+    { name: "check_outage", arguments: { zip: "98052" }, output: '{"outage":false}', ok: true, duration_ms: 41 },
+    { name: "escalate_to_human", arguments: { reason: "angry" }, output: '{"error":"no agent"}', ok: false },
+  ],
   transcript: [
     { role: "agent", text: "Thanks for calling.", ts: "2025-03-01T09:00:03Z" },
     { role: "caller", text: "My internet is down.", ts: "2025-03-01T09:00:06Z" },

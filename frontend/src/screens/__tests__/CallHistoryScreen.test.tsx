@@ -17,7 +17,7 @@ function call(id: string, overrides: Partial<CallRecord> = {}): CallRecord {
     ended_at: "2025-03-01T09:02:05Z",
     duration_s: 123,
     estimated_cost: 0.37,
-    tool_calls: [],
+    tool_calls: 0,
     usage: {},
     ...overrides,
   };
@@ -28,7 +28,10 @@ describe("CallHistoryScreen", () => {
     const fake = fakeFetch({
       "GET /api/calls": () =>
         json({
-          calls: [call("c1"), call("c2", { outcome: "no_answer", direction: "outbound" })],
+          calls: [
+            call("c1", { from_number: "+15550100001", to_number: "+18005550100" }),
+            call("c2", { outcome: "no-answer", direction: "outbound", to_number: "+15550100002" }),
+          ],
           next_page_token: null,
         }),
     });
@@ -38,6 +41,9 @@ describe("CallHistoryScreen", () => {
     expect(within(rows[1]).getByText("2:03")).toBeInTheDocument();
     expect(within(rows[1]).getByText("$0.37")).toBeInTheDocument();
     expect(within(rows[2]).getByText("No answer")).toBeInTheDocument();
+    // The customer's number: the caller of an inbound call, the callee of an outbound one.
+    expect(within(rows[1]).getByText("+15550100001")).toBeInTheDocument();
+    expect(within(rows[2]).getByText("+15550100002")).toBeInTheDocument();
     expect(within(rows[1]).getByRole("link")).toHaveAttribute("href", "/calls/c1");
   });
 
@@ -55,6 +61,15 @@ describe("CallHistoryScreen", () => {
       expect(new Date(last.get("from")!).getTime()).toBe(new Date("2025-03-01T00:00:00").getTime());
       expect(last.has("page_token")).toBe(false);
     });
+  });
+
+  it("filters by no answer with the backend's spelling of the outcome", async () => {
+    const fake = fakeFetch({ "GET /api/calls": () => json({ calls: [], next_page_token: null }) });
+    renderWith(<CallHistoryScreen />, fake);
+    await screen.findByText("No calls match these filters.");
+    const option = screen.getByRole("option", { name: "No answer" });
+    fireEvent.change(screen.getByLabelText("Outcome"), { target: { value: option.getAttribute("value") } });
+    await waitFor(() => expect(fake.requests.at(-1)!.url.searchParams.get("outcome")).toBe("no-answer"));
   });
 
   it("loads the next page with the token and appends it", async () => {

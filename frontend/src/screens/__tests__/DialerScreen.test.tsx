@@ -17,7 +17,7 @@ function record(overrides: Partial<CallDetail["record"]> = {}): CallDetail["reco
     ended_at: null,
     duration_s: null,
     estimated_cost: null,
-    tool_calls: [],
+    tool_calls: 0,
     usage: {},
     ...overrides,
   };
