@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from devstack.realtime.words import STOP_WORDS
+
 
 @dataclass(frozen=True)
 class ToolCallPlan:
@@ -113,44 +115,8 @@ class ScriptedAgent:
         return AgentTurn(text=quoted_text(context.instructions) or self._greeting)
 
 
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "can",
-        "could",
-        "do",
-        "for",
-        "from",
-        "get",
-        "have",
-        "i",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "please",
-        "the",
-        "this",
-        "to",
-        "want",
-        "what",
-        "with",
-        "would",
-        "you",
-        "your",
-    ]
-)
-
-
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if w not in _STOP and len(w) > 1}
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if w not in STOP_WORDS and len(w) > 1}
 
 
 def choose_tool(text: str, tools: list[dict[str, Any]]) -> dict[str, Any] | None:

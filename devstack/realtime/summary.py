@@ -10,57 +10,7 @@ import re
 from collections import Counter
 from typing import Any
 
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "can",
-        "could",
-        "do",
-        "for",
-        "from",
-        "have",
-        "hello",
-        "hi",
-        "how",
-        "i",
-        "if",
-        "in",
-        "is",
-        "it",
-        "me",
-        "my",
-        "of",
-        "on",
-        "or",
-        "please",
-        "so",
-        "that",
-        "the",
-        "this",
-        "to",
-        "was",
-        "we",
-        "what",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yes",
-        "no",
-        "ok",
-        "okay",
-        "thanks",
-        "thank",
-    ]
-)
+from devstack.realtime.words import STOP_WORDS
 
 
 def _sentences(text: str) -> list[str]:
@@ -78,11 +28,11 @@ def summarize(messages: list[dict[str, Any]], max_sentences: int = 3) -> str:
             sentences.extend(_sentences(str(content or "")))
     if not sentences:
         return "No conversation to summarize."
-    words = [w for s in sentences for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in _STOP]
+    words = [w for s in sentences for w in re.findall(r"[a-z0-9']+", s.lower()) if w not in STOP_WORDS]
     freq = Counter(words)
 
     def score(sentence: str) -> float:
-        tokens = [w for w in re.findall(r"[a-z0-9']+", sentence.lower()) if w not in _STOP]
+        tokens = [w for w in re.findall(r"[a-z0-9']+", sentence.lower()) if w not in STOP_WORDS]
         return sum(freq[w] for w in tokens) / (len(tokens) ** 0.5 or 1)
 
     ranked = sorted(range(len(sentences)), key=lambda i: (-score(sentences[i]), i))[:max_sentences]
