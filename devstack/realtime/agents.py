@@ -130,19 +130,75 @@ def choose_tool(text: str, tools: list[dict[str, Any]]) -> dict[str, Any] | None
     return best[1] if best else None
 
 
+_DIGITS = {
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+
+
+def spoken_tokens(text: str) -> list[str]:
+    """The caller's words with spoken digits and spelled letters joined: "a c c one zero zero one" ->
+    ["acc", "1001"]. Speech-to-text writes numbers and codes the way people say them."""
+    tokens: list[str] = []
+    kinds: list[str] = []
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        digit = _DIGITS.get(word) if not word.isdigit() else word
+        kind = "digits" if digit is not None else "letter" if len(word) == 1 else "word"
+        value = digit if digit is not None else word
+        if tokens and kind in ("digits", "letter") and kinds[-1] == kind:
+            tokens[-1] += value
+        else:
+            tokens.append(value)
+            kinds.append(kind)
+    return tokens
+
+
+def _pattern_prefix(pattern: str) -> str:
+    """The literal text a pattern starts with: "^ACC-[0-9]{4}$" -> "ACC-"."""
+    match = re.match(r"\^?((?:[A-Za-z0-9_-]|\\.)*)", pattern)
+    return re.sub(r"\\(.)", r"\1", match.group(1)) if match else ""
+
+
+def _fit_pattern(pattern: str, tokens: list[str]) -> str | None:
+    """A value matching `pattern` made from the caller's tokens (alone, upper-cased, or after the
+    pattern's literal prefix), or None."""
+    regex = re.compile(pattern)
+    prefix = _pattern_prefix(pattern)
+    for token in tokens:
+        for candidate in (token, token.upper(), prefix + token, prefix + token.upper()):
+            if regex.fullmatch(candidate) or regex.match(candidate):
+                return candidate
+    return None
+
+
 def fill_arguments(text: str, tool: dict[str, Any]) -> dict[str, Any]:
-    """Best-effort arguments from the caller's words: numbers, enum values, else the words themselves."""
+    """Best-effort arguments from the caller's words: pattern-shaped codes (ACC-1001, 98101), enum
+    values, numbers, else the words themselves."""
     schema = tool.get("parameters") or {}
     properties = schema.get("properties") or {}
-    numbers = re.findall(r"\d+", text)
+    tokens = spoken_tokens(text)
+    numbers = [t for t in tokens if t.isdigit()]
     said = _words(text)
     args: dict[str, Any] = {}
     for name in schema.get("required") or []:
         spec = properties.get(name) or {}
         if "enum" in spec:
-            args[name] = next((v for v in spec["enum"] if str(v).lower() in said), spec["enum"][0])
+            args[name] = next(
+                (v for v in spec["enum"] if str(v).lower() in text.lower() or str(v) in said), spec["enum"][0]
+            )
         elif spec.get("type") in ("integer", "number"):
             args[name] = int(numbers[0]) if numbers else 0
+        elif isinstance(spec.get("pattern"), str):
+            args[name] = _fit_pattern(spec["pattern"], tokens) or (numbers[0] if numbers else text)
         else:
             args[name] = numbers[0] if numbers else text
     return args
