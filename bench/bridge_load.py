@@ -98,10 +98,11 @@ def run_fast(main: Coroutine[Any, Any, Any]) -> Any:
         return runner.run(main)
 
 
-def proc_cpu_ms(pid: int) -> float:
-    """User + system CPU time of one process, from /proc."""
+def proc_cpu_ms(pid: int) -> tuple[float, float]:
+    """(user, system) CPU time of one process in ms, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) * tick_ms, int(fields[12]) * tick_ms
 
 
 def proc_rss_kib(pid: int) -> int:
@@ -390,7 +391,8 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
     )
     # A call-second of audio relayed = 50 frames in and 50 frames out.
     call_seconds = frames / (2 * FRAMES_PER_SECOND)
-    cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
+    cpu = [sum(after) - sum(before) for before, after in zip(cpu_before, cpu_after, strict=True)]
+    bridge_sys = cpu_after[0][1] - cpu_before[0][1]
     return {
         "n": n,
         "up": [x * 1000 for x in up],
@@ -398,6 +400,7 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
         "lost_up": sum(len(c.sent) for c in calls) - len(model_data["uplink"]),
         "lost_down": len(model_data["downlink"]) - sum(len(c.received) for c in calls),
         "cpu_per_call_s": cpu[0] / call_seconds if call_seconds else float("nan"),
+        "cpu_sys_share": bridge_sys / cpu[0] if cpu[0] else float("nan"),
         "load_cpu_per_call_s": (cpu[1] / call_seconds, cpu[2] / call_seconds) if call_seconds else (0.0, 0.0),
         "relayed_share": call_seconds / (n * seconds),
         "rss_per_call_kib": (rss_peak - rss_base) / n,
@@ -446,7 +449,7 @@ def main() -> None:
     levels = [int(x) for x in args.calls.split(",")]
     print(
         "| calls | up p50 / p99 / max ms | down p50 / p99 / max ms | frames lost up/down "
-        "| bridge CPU ms per call-s | load CPU ms per call-s (ACS side / model) | RSS KiB per call "
+        "| bridge CPU ms per call-s (kernel share) | load CPU ms per call-s (ACS side / model) | RSS KiB per call "
         "| tool calls answered | calls dropped | in-bridge uplink p99 ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -457,7 +460,8 @@ def main() -> None:
         print(
             f"| {n} | {pct(r['up'], 50):.1f} / {pct(r['up'], 99):.1f} / {max(r['up'], default=float('nan')):.1f} "
             f"| {pct(r['down'], 50):.1f} / {pct(r['down'], 99):.1f} / {max(r['down'], default=float('nan')):.1f} "
-            f"| {r['lost_up']} / {r['lost_down']} | {r['cpu_per_call_s']:.2f} | {acs_cpu:.2f} / {model_cpu:.2f} "
+            f"| {r['lost_up']} / {r['lost_down']} | {r['cpu_per_call_s']:.2f} ({r['cpu_sys_share']:.0%}) "
+            f"| {acs_cpu:.2f} / {model_cpu:.2f} "
             f"| {r['rss_per_call_kib']:.0f} | {t['answered']}/{t['asked']} (errors {t['error']}, crossed {t['wrong']}) "
             f"| {r['dropped']} | <= {r['inside_p99_ms']:g} |",
             flush=True,

@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 
+from bridge import telemetry
 from bridge.session import AgentConfig
 
 log = logging.getLogger("bridge.function_app")
@@ -73,9 +74,12 @@ class FunctionAppClient:
             await self._http.close()
 
     async def _request(
-        self, method: str, path: str, *, body: Any = None, timeout: float | None = None
+        self, method: str, call_id: str, endpoint: str, *, body: Any = None, timeout: float | None = None
     ) -> tuple[int, Any]:
-        """One request: (status, the JSON body or None when it is not JSON).
+        """One request to `/api/internal/calls/{call_id}/{endpoint}`: (status, JSON body or None).
+
+        It is a client span of the call's trace and carries its `traceparent`, so the function app's
+        handling of it lands in the same trace.
 
         Raises:
             aiohttp.ClientError: connection or protocol failure.
@@ -86,8 +90,16 @@ class FunctionAppClient:
                 headers=self._headers, connector=aiohttp.TCPConnector(limit=200), raise_for_status=False
             )
         limit = aiohttp.ClientTimeout(total=timeout if timeout is not None else self._timeout)
-        async with self._http.request(method, self._base_url + path, json=body, timeout=limit) as response:
-            raw = await response.read()
+        url = f"{self._base_url}/api/internal/calls/{call_id}/{endpoint}"
+        headers: dict[str, str] = {}
+        with telemetry.client_span(f"{method} {endpoint}", call_id, headers) as span:
+            status: int | None = None
+            try:
+                async with self._http.request(method, url, json=body, timeout=limit, headers=headers) as response:
+                    status = response.status
+                    raw = await response.read()
+            finally:
+                telemetry.record_status(span, status)
         try:
             return response.status, json.loads(raw) if raw else None
         except ValueError:
@@ -100,7 +112,7 @@ class FunctionAppClient:
             FunctionAppError: unknown call (404), other error status, bad body or unreachable.
         """
         try:
-            status, body = await self._request("GET", f"/api/internal/calls/{call_id}/agent")
+            status, body = await self._request("GET", call_id, "agent")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise FunctionAppError(f"function app unreachable: {type(exc).__name__}") from None
         if status != 200:
@@ -129,9 +141,7 @@ class FunctionAppClient:
 
         body = {"name": name, "call_id": tool_call_id, "arguments": arguments}
         try:
-            status, payload = await self._request(
-                "POST", f"/api/internal/calls/{call_id}/function-call", body=body, timeout=limit_seconds
-            )
+            status, payload = await self._request("POST", call_id, "function-call", body=body, timeout=limit_seconds)
         except TimeoutError:
             return done(_tool_error("tool_timeout", f"{name} did not answer within {limit_seconds:g} s"), False)
         except aiohttp.ClientError as exc:
@@ -162,7 +172,7 @@ class FunctionAppClient:
         batch was not accepted (the caller keeps it for the next flush).
         """
         try:
-            status, body = await self._request("POST", f"/api/internal/calls/{call_id}/events", body={"events": events})
+            status, body = await self._request("POST", call_id, "events", body={"events": events})
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("call %s: events not delivered: %s", call_id, type(exc).__name__)
             return None

@@ -25,6 +25,7 @@ from websockets.frames import CloseCode
 
 from bridge import acs_protocol as acs
 from bridge import realtime_protocol as rt
+from bridge import telemetry
 from bridge.events import (
     AgentAudio,
     AgentAudioDone,
@@ -48,6 +49,7 @@ from bridge.playback import MODEL_RATE, Playback
 from bridge.resample import Resampler
 from bridge.session import AgentConfig, CallSession, CallState, EndReason
 from bridge.settings import BridgeSettings
+from bridge.telemetry import BridgeTelemetry
 
 log = logging.getLogger("bridge.relay")
 
@@ -75,6 +77,7 @@ class RelayDeps:
     connector: ModelConnector
     metrics: BridgeMetrics
     pacer: Pacer
+    telemetry: BridgeTelemetry  # OpenTelemetry mirror of the metrics (no-op without an exporter)
 
 
 class CallRelay:
@@ -108,6 +111,10 @@ class CallRelay:
 
     async def run(self) -> None:
         """Run the call to its end. Never raises; always releases the model session and the socket."""
+        with telemetry.call_span(self.session.call_id):  # the call's tasks and requests inherit it
+            await self._run()
+
+    async def _run(self) -> None:
         try:
             await self._start()
             if not self._ended.is_set():
@@ -216,6 +223,7 @@ class CallRelay:
         code, text = self._close
         await self._acs.close(code, text)
         self._log.info("ended: %s (close %d %s)", reason.value, code, code.name)
+        self._deps.telemetry.calls_ended.add(1, {"reason": reason.value})
         self._events.add("media_ended", reason=reason.value)
         if not await self._events.flush_until_delivered(_FINAL_FLUSH_SECONDS):
             self._log.error("%d final events not delivered within %.0f s", self._events.pending, _FINAL_FLUSH_SECONDS)
@@ -259,7 +267,10 @@ class CallRelay:
         self._write_model(rt.append_audio(audio))
         metrics = self._deps.metrics
         metrics.frames_in += 1
-        metrics.relay_latency.observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        metrics.relay_latency.observe(elapsed)
+        if metrics.frames_in % telemetry.RELAY_SAMPLE_EVERY == 0:
+            self._deps.telemetry.relay_latency.record(elapsed)
 
     async def _handle_caller_dtmf(self, event: CallerDtmf) -> None:
         self._events.add("dtmf", digit=event.digit)
@@ -382,6 +393,7 @@ class CallRelay:
             )
             deps.metrics.tool_calls["ok" if result.ok else "error"] += 1
             deps.metrics.tool_latency.observe(result.duration_ms / 1000)
+            deps.telemetry.tool_latency.record(result.duration_ms / 1000, {"tool": request.name, "ok": result.ok})
             self._events.add(
                 "tool_call",
                 name=request.name,
@@ -396,6 +408,7 @@ class CallRelay:
             if result.session is not None:
                 await self._hand_off(result.session, result.agent)
             if result.ok and result.control == "escalate":
+                deps.telemetry.escalations.add(1)
                 self._events.poll_notices = True  # until the transfer's fate is known
             await self._send_model(rt.function_call_output(request.tool_call_id, result.output))
         finally:

@@ -28,6 +28,7 @@ from bridge.pacer import Pacer
 from bridge.relay import CallRelay, RelayDeps
 from bridge.session import EndReason
 from bridge.settings import BridgeSettings
+from bridge.telemetry import BridgeTelemetry
 from bridge.tokens import TokenError, verify_media_token
 
 log = logging.getLogger("bridge.server")
@@ -65,6 +66,7 @@ class BridgeServer:
             connector=connector or ModelConnector(settings),
             metrics=self.metrics,
             pacer=Pacer(),
+            telemetry=BridgeTelemetry(self.metrics),
         )
         self.relays: dict[str, CallRelay] = {}  # call id -> live relay
         self.draining = False

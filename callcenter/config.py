@@ -159,6 +159,18 @@ SETTINGS: tuple[Setting, ...] = (
         "web",
     ),
     Setting("DURABLE_TASK_HUB", "Durable Functions task hub name (host.json)", "callcenter", "core"),
+    Setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "Application Insights connection string: OpenTelemetry traces and metrics; empty = none",
+        "InstrumentationKey=...;IngestionEndpoint=...",
+        "observability",
+    ),
+    Setting(
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "Entra ID for telemetry: Authorization=AAD;ClientId=<identity>; empty = key auth",
+        "Authorization=AAD;ClientId=0000...",
+        "observability",
+    ),
 )
 
 KNOWN_SETTINGS = frozenset(s.name for s in SETTINGS)
@@ -221,6 +233,8 @@ class Settings:
     require_signed_in_user: bool
     api_base_url: str
     redact_transcripts: bool = False
+    appinsights_connection_string: str | None = None
+    appinsights_authentication: str | None = None
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def require_realtime(self) -> RealtimeSettings:
@@ -390,6 +404,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         require_signed_in_user=read.flag("REQUIRE_SIGNED_IN_USER"),
         api_base_url=read.text("API_BASE_URL", "") or "",
         redact_transcripts=read.flag("REDACT_TRANSCRIPTS"),
+        appinsights_connection_string=read.text("APPLICATIONINSIGHTS_CONNECTION_STRING"),
+        appinsights_authentication=read.text("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"),
         missing={"realtime": realtime_missing, "acs": acs_missing},
     )
 

@@ -43,7 +43,7 @@ _TOKEN = rf"(?:\d+|(?:(?:double|triple)[ \t-]+)?(?:{_WORD})\b)"
 _SEPARATOR = r"[ \t.,;:()/+\-]*"
 _NUMBER_RUN = re.compile(rf"(?<![\w@])\+?{_TOKEN}(?:{_SEPARATOR}{_TOKEN})*", re.IGNORECASE)
 _TOKENS = re.compile(rf"(?:(double|triple)[ \t-]+)?({_WORD})\b|(\d+)", re.IGNORECASE)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 # Written addresses (RFC 5322 dot-atoms, loosely) and spoken ones ("ana dot diaz at contoso dot com").
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _SPOKEN_EMAIL = re.compile(r"\b\w+(?:\s+dot\s+\w+)*\s+at\s+\w+(?:\s+dot\s+\w+)+\b", re.IGNORECASE)
@@ -78,7 +78,7 @@ def _number_replacement(match: re.Match[str]) -> str:
     digits = spoken_digits(run)
     if len(digits) in CARD_DIGITS and luhn_valid(digits):
         return CARD
-    if MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS and not _ISO_DATE.fullmatch(run.strip()):
+    if MIN_PHONE_DIGITS <= len(digits) <= MAX_PHONE_DIGITS and not ISO_DATE.fullmatch(run.strip()):
         return PHONE
     return run
 

@@ -47,6 +47,8 @@ class Service:
     process: subprocess.Popen[bytes] | None = None
     log: BinaryIO | None = None
     log_path: Path | None = None  # where the last launch logged (a restart appends there)
+    # Azurite saves its data on SIGINT only; SIGTERM ends it without writing the last changes.
+    stop_signal: signal.Signals = signal.SIGTERM
 
     def launch(self, log_path: Path) -> None:
         """Start the process, its output appended to `log_path`."""
@@ -56,11 +58,11 @@ class Service:
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(self.argv, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def halt(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        """Signal the process and wait for it to exit (fault injection); returns its exit code."""
+    def halt(self, sig: signal.Signals | None = None, timeout: float = 30.0) -> int | None:
+        """Signal the process (default: its stop signal) and wait for it to exit; returns its exit code."""
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else None
-        self.process.send_signal(sig)
+        self.process.send_signal(sig or self.stop_signal)
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -208,6 +210,7 @@ def build_stack(
     persist: bool = True,
     extra_settings: dict[str, str] | None = None,
     bridge_settings: dict[str, str] | None = None,
+    acs_options: list[str] | None = None,
 ) -> Stack:
     """Every service of the local stack, wired to each other by settings.
 
@@ -216,6 +219,7 @@ def build_stack(
         persist: keep Azurite's data in `data_dir` (tests use memory).
         extra_settings: function app settings to add or override (tests).
         bridge_settings: bridge environment to add or override (tests, e.g. BRIDGE_DRAIN_SECONDS).
+        acs_options: extra ACS simulator flags (e.g. `--voice tone` for cheap caller speech under load).
     """
     py = sys.executable
     keys = stack_secrets(data_dir)
@@ -223,7 +227,8 @@ def build_stack(
     tables = None
     if azurite.installed():
         argv = azurite.command(ports.azurite_table, data_dir / "azurite" if persist else None)
-        services.append(Service("azurite (tables)", argv, f"http://127.0.0.1:{ports.azurite_table}/"))
+        ready = f"http://127.0.0.1:{ports.azurite_table}/"
+        services.append(Service("azurite (tables)", argv, ready, stop_signal=signal.SIGINT))
         tables = azurite.connection_string(ports.azurite_table)
     settings = {**app_settings(ports, keys, tables), **(extra_settings or {})}
     services.append(
@@ -252,6 +257,7 @@ def build_stack(
                 event_grid,
                 "--recordings-dir",
                 str(data_dir / "acs"),
+                *(acs_options or []),
             ],
             f"http://127.0.0.1:{ports.acs}/simulator/health",
             env={"ACS_ACCESS_KEY": keys["acs_key_b64"]},
@@ -327,7 +333,7 @@ def start(stack: Stack, log_dir: Path, announce: bool = True) -> None:
 def stop(stack: Stack) -> None:
     for service in reversed(stack.services):
         if service.process is not None and service.process.poll() is None:
-            service.process.terminate()
+            service.process.send_signal(service.stop_signal)
     for service in reversed(stack.services):
         if service.process is not None:
             try:

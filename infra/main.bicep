@@ -184,8 +184,8 @@ param extraCorsOrigins string = ''
 @description('Web sessions one client may start per minute')
 param sessionRateLimitPerMinute int = 6
 
-@description('Refuse web sessions without a Static Web Apps signed-in user')
-param requireSignedInUser bool = false
+@description('Require a Static Web Apps signed-in user for sessions, calls, records and campaigns')
+param requireSignedInUser bool = true
 
 @description('API base URL served to the front end; empty = same origin (the SWA-linked /api)')
 param apiBaseUrl string = ''
@@ -507,6 +507,13 @@ module apiLink 'modules/api-link.bicep' = if (linkApiToWeb) {
 
 // The bridge's own settings, named exactly as bridge/settings.py reads them (tests/infra checks it).
 // BRIDGE_HOST, BRIDGE_PORT, BRIDGE_DRAIN_SECONDS, AZURE_CLIENT_ID and the secrets are set in bridge.bicep.
+// Read here rather than passed as a module output (outputs are kept in the deployment history). The
+// bridge module deploys after the function app, which depends on the monitoring module.
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: names.appInsights
+  scope: rg
+}
+
 var bridgeSettings = {
   FUNCTION_APP_URL: functionApp.outputs.uri
   AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
@@ -518,6 +525,11 @@ var bridgeSettings = {
   BRIDGE_TOOL_TIMEOUT_SECONDS: string(bridgeToolTimeoutSeconds)
   BRIDGE_EVENT_FLUSH_SECONDS: bridgeEventFlushSeconds
   BRIDGE_LOG_LEVEL: bridgeLogLevel
+  // The image installs uvloop (bridge/requirements.txt); 'asyncio' is the fallback.
+  BRIDGE_EVENT_LOOP: 'uvloop'
+  // OpenTelemetry to Application Insights with the bridge's identity (the component refuses keys).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD;ClientId=${bridgeIdentity.outputs.clientId}'
 }
 
 module bridge 'modules/bridge.bicep' = {

@@ -10,6 +10,7 @@ import azure.functions as func
 from callcenter.agents.profiles import get_profile, list_profiles
 from callcenter.agents.session import realtime_session
 from callcenter.api import schemas
+from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
 from callcenter.api.http import json_response, read_valid_json
 from callcenter.api.routing import endpoint, query_parameter
 from callcenter.config import get_settings
@@ -18,6 +19,8 @@ from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel, ToolContext, ToolResult
 
 bp = df.Blueprint()
+tool_limiter = RateLimiter()
+TOOL_CALLS_PER_MINUTE = 300  # per client and instance; a lively conversation makes a few a minute
 
 
 def parse_channel(value: str | None) -> Channel:
@@ -73,9 +76,15 @@ def function_call_body(result: ToolResult, call_id: str | None, channel: Channel
     tag="tools",
     request=schemas.FUNCTION_CALL_REQUEST,
     response=schemas.FUNCTION_CALL_RESPONSE,
-    errors=(400, 404, 413, 422),
+    errors=(400, 401, 403, 404, 413, 422, 429),
 )
 async def function_call(req: func.HttpRequest) -> func.HttpResponse:
+    # Tools reach business data and services: the browser guards of /api/session apply, with a
+    # limit sized for a conversation's tool calls rather than for new sessions.
+    settings = get_settings()
+    check_origin(req, settings.cors_allowed_origins)
+    who = signed_in_user(req) if settings.require_signed_in_user else client_key(req)
+    tool_limiter.check(who, TOOL_CALLS_PER_MINUTE)
     body = read_valid_json(req, schemas.FUNCTION_CALL_REQUEST)
     registry = get_registry()
     agent_name = body.get("agent") or get_settings().default_agent

@@ -11,6 +11,7 @@ from typing import Any
 
 import azure.functions as func
 
+from callcenter import telemetry
 from callcenter.config import get_settings
 from callcenter.errors import CallCenterError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
@@ -40,24 +41,34 @@ def request_id(req: func.HttpRequest) -> str:
 
 
 def api_handler(handler: Handler) -> Handler:
-    """Turn typed errors into JSON 4xx/5xx responses and anything unexpected into a logged 500."""
+    """Turn typed errors into JSON 4xx/5xx responses and anything unexpected into a logged 500.
+
+    Each request is a server span named after the function, in the call's trace when the route
+    names a call (`callcenter/telemetry.py`).
+    """
 
     @functools.wraps(handler)
     async def wrapper(req: func.HttpRequest, *args: Any, **kwargs: Any) -> func.HttpResponse:
-        try:
-            return await handler(req, *args, **kwargs)
-        except CallCenterError as error:
-            if error.status >= 500:
-                log.warning("%s %s failed: %s", req.method, _path(req), error.message)
-            return error_response(error)
-        except Exception:
-            rid = request_id(req)
-            log.exception("unhandled error in %s %s (request %s)", req.method, _path(req), rid)
-            return json_response(
-                {"error": {"code": "internal_error", "message": f"internal error (request {rid})"}}, 500
-            )
+        call_id = (req.route_params or {}).get("callId")
+        with telemetry.call_span(handler.__name__, call_id, headers=req.headers, server=True) as span:
+            response = await _respond(handler, req, *args, **kwargs)
+            telemetry.record_status(span, response.status_code)
+            return response
 
     return wrapper
+
+
+async def _respond(handler: Handler, req: func.HttpRequest, *args: Any, **kwargs: Any) -> func.HttpResponse:
+    try:
+        return await handler(req, *args, **kwargs)
+    except CallCenterError as error:
+        if error.status >= 500:
+            log.warning("%s %s failed: %s", req.method, _path(req), error.message)
+        return error_response(error)
+    except Exception:
+        rid = request_id(req)
+        log.exception("unhandled error in %s %s (request %s)", req.method, _path(req), rid)
+        return json_response({"error": {"code": "internal_error", "message": f"internal error (request {rid})"}}, 500)
 
 
 def _path(req: func.HttpRequest) -> str:

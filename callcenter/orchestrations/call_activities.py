@@ -9,6 +9,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
+from callcenter import telemetry
 from callcenter.config import get_settings
 from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
@@ -184,6 +185,7 @@ async def _summarise(transcript: list[dict[str, Any]]) -> str:
 
 
 @bp.activity_trigger(input_name="ending")
+@telemetry.traced_activity
 async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
     """Write the final record: outcome, duration, token usage, estimated cost and summary."""
     settings = get_settings()
@@ -212,4 +214,5 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
     }
     await store.update_call(settings, call_id, **changes)
     log.info("call %s: ended %s (%s) after %.1f s", call_id, ending["outcome"], ending["reason"], duration)
+    telemetry.record_outcome(ending["outcome"], record.direction)
     return {"call_id": call_id, **changes}

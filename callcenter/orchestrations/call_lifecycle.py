@@ -29,6 +29,9 @@ CALL_EVENT = "call_event"
 GOODBYE_SECONDS = 4
 HOLD_SECONDS = 3
 TRANSFER_WAIT_SECONDS = 60
+# After a connected call ends, how long the record waits for the bridge's final events (transcript
+# tail, usage, media_ended), which it retries while the function app or storage is unreachable.
+MEDIA_END_WAIT_SECONDS = 60
 DISCONNECTED = {"CallDisconnected", "CreateCallFailed", "AnswerFailed"}
 # The final record must survive a storage outage: retry every 5 s for about a minute (the Python
 # SDK's RetryOptions has a fixed interval; activities are idempotent writes of the same record).
@@ -58,9 +61,12 @@ class CallInbox:
         self._context = context
         self._queue: list[dict[str, Any]] = []
         self._wait = context.wait_for_external_event(CALL_EVENT)
+        self.media_ended = False  # the bridge's last event batch (media_ended) has been stored
 
     def _receive(self) -> None:
-        self._queue.append(_event(self._wait))
+        event = _event(self._wait)
+        self.media_ended = self.media_ended or event["kind"] == "media_ended"
+        self._queue.append(event)
         self._wait = self._context.wait_for_external_event(CALL_EVENT)
 
     def run(self, task: Any) -> Any:
@@ -107,6 +113,10 @@ def _wait_for_connection(context: df.DurableOrchestrationContext, inbox: CallInb
             return (Outcome.NO_ANSWER if call["direction"] == "outbound" else Outcome.ABANDONED, "not answered")
         if event["kind"] == "CallConnected":
             ring_timer.cancel()
+            # Keep the connection id the event carries, so hanging up or transferring later does not
+            # depend on Table Storage being reachable (an inbound call's input has none).
+            if event.get("callConnectionId") and not call.get("call_connection_id"):
+                call["call_connection_id"] = event["callConnectionId"]
             return None
         if event["kind"] in DISCONNECTED:
             ring_timer.cancel()
@@ -190,6 +200,17 @@ def _converse(context: df.DurableOrchestrationContext, inbox: CallInbox, call: d
             return (Outcome.VOICEMAIL if voicemail else Outcome.COMPLETED, event.get("reason", "media_ended"))
 
 
+def _await_media_end(context: df.DurableOrchestrationContext, inbox: CallInbox) -> Any:
+    """Let the bridge's last events land before the record is totalled (bounded)."""
+    if inbox.media_ended:
+        return
+    deadline = context.create_timer(context.current_utc_datetime + timedelta(seconds=MEDIA_END_WAIT_SECONDS))
+    while not inbox.media_ended:
+        if (yield from inbox.next(deadline)) is None:
+            return
+    deadline.cancel()
+
+
 @bp.orchestration_trigger(context_name="context")
 def call_lifecycle(context: df.DurableOrchestrationContext) -> Any:
     call: dict[str, Any] = context.get_input()
@@ -219,6 +240,7 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Any:
         if call.get("record_call"):
             yield from inbox.run(context.call_activity(act.START_RECORDING, call))
         ended = yield from _converse(context, inbox, call)
+        yield from _await_media_end(context, inbox)
     outcome, reason = ended
     context.set_custom_status({"state": CallStatus.ENDED, "outcome": str(outcome)})
     record = yield context.call_activity_with_retry(

@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"devstack.acs: {exc}", file=sys.stderr)
         sys.exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs each request's full URL at INFO: callback URLs carry per-call tokens and the Event
+    # Grid URL the system key, as on Azure; neither may reach a log (tests/e2e/test_secret_scan.py).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets")
 
 

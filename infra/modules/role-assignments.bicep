@@ -129,6 +129,17 @@ resource apiTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// The bridge sends OpenTelemetry to the same component with its own identity (local auth is off).
+resource bridgeTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, bridgePrincipalId, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: bridgePrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource apiCalls 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(acsName)) {
   name: guid(acs.id, apiPrincipalId, roles.contributor)
   scope: acs

@@ -1,4 +1,7 @@
-"""Property tests of the Realtime GA codec: server events parse or raise `RealtimeProtocolError`; client events are valid JSON."""
+"""Property tests of the Realtime GA codec.
+
+Server events parse or raise `RealtimeProtocolError`; client events are JSON carrying their arguments.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +47,10 @@ TYPES = st.sampled_from(
     ]
 )
 FIELDS = st.sampled_from(
-    ["delta", "item_id", "content_index", "audio_start_ms", "audio_end_ms", "transcript", "call_id", "name"]
-    + ["arguments", "response", "error"]
+    [
+        *("delta", "item_id", "content_index", "audio_start_ms", "audio_end_ms", "transcript"),
+        *("call_id", "name", "arguments", "response", "error"),
+    ]
 )
 
 

@@ -52,6 +52,8 @@ def test_settings_defaults_and_realtime_url() -> None:
     settings = load_settings(BASE | {"AZURE_OPENAI_REALTIME_DEPLOYMENT": "gpt-rt"})
     assert settings.port == 8765 and settings.host == "127.0.0.1" and settings.openai_api_key == ""
     assert settings.realtime_url == "wss://r.openai.azure.com/openai/v1/realtime?model=gpt-rt"
+    assert settings.event_loop == "uvloop"
+    assert load_settings(BASE | {"BRIDGE_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
 
 
 @pytest.mark.parametrize(
@@ -64,6 +66,7 @@ def test_settings_defaults_and_realtime_url() -> None:
         ({"BRIDGE_MAX_CALLS": "0"}, "BRIDGE_MAX_CALLS"),
         ({"BRIDGE_TOOL_TIMEOUT_SECONDS": "-1"}, "BRIDGE_TOOL_TIMEOUT_SECONDS"),
         ({"BRIDGE_LOG_LEVEL": "LOUD"}, "BRIDGE_LOG_LEVEL"),
+        ({"BRIDGE_EVENT_LOOP": "trio"}, "BRIDGE_EVENT_LOOP"),
     ],
 )
 def test_bad_settings_name_the_variable_but_not_the_value(override: dict[str, str], named: str) -> None:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from callcenter.redaction import CARD, EMAIL, PHONE, REDACTED, luhn_valid, redact_event, redact_text
+from callcenter.redaction import (
+    CARD,
+    EMAIL,
+    ISO_DATE,
+    PHONE,
+    REDACTED,
+    luhn_valid,
+    redact_event,
+    redact_text,
+)
 
 DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 # Words that are neither digit words nor "at"/"dot", so plain prose must come out unchanged.
@@ -77,7 +86,9 @@ def test_card_numbers_spoken_as_words_are_replaced(card: str, separator: str, be
 @given(phone_numbers, PROSE, st.data())
 def test_phone_numbers_written_or_spoken_are_replaced(number: str, before: str, data: st.DataObject) -> None:
     plus = data.draw(st.sampled_from(["", "+"]))
-    for form in (plus + data.draw(written(number)), spoken(number, data.draw(st.sampled_from([" ", ", "])))):
+    digits_form = data.draw(written(number))
+    assume(not ISO_DATE.fullmatch(digits_form))  # "2024-05-01" is kept as a date, by design
+    for form in (plus + digits_form, spoken(number, data.draw(st.sampled_from([" ", ", "])))):
         redacted = redact_text(f"{before} call me on {form} tomorrow")
         assert PHONE in redacted or CARD in redacted  # a 13-15 digit number may happen to pass Luhn
         assert digits_left(redacted) == ""

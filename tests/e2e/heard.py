@@ -29,23 +29,6 @@ def speech_frames(path: str | Path) -> np.ndarray:
     return np.abs(pcm[:usable].reshape(-1, frame).astype(np.int32)).max(axis=1) > _LOUD
 
 
-def utterances(path: str | Path, gap_ms: int = 200) -> list[tuple[float, float]]:
-    """(start, duration) in seconds of each stretch of agent speech, split at `gap_ms` of quiet."""
-    loud = speech_frames(path)
-    found: list[tuple[float, float]] = []
-    start = last = None
-    gap = gap_ms // FRAME_MS
-    for index in np.flatnonzero(loud):
-        if start is None or last is None or index - last > gap:
-            if start is not None and last is not None:
-                found.append((start * FRAME_MS / 1000, (last - start + 1) * FRAME_MS / 1000))
-            start = index
-        last = index
-    if start is not None and last is not None:
-        found.append((start * FRAME_MS / 1000, (last - start + 1) * FRAME_MS / 1000))
-    return found
-
-
 def heard_seconds(path: str | Path) -> float:
     """Total agent speech the caller heard."""
     return float(speech_frames(path).sum()) * FRAME_MS / 1000

@@ -333,6 +333,10 @@ def check_secrets(project: Project) -> list[str]:
             problems.append(f"function app: secret {s.name} ({s.where}) is not a Key Vault reference")
     env, secrets = bridge_settings(project)
     for s in env:
+        # As for the function app: the App Insights connection string names the component; with local
+        # auth disabled, ingestion needs the bridge's Entra token, so it is not a secret.
+        if s.name.startswith("APPLICATIONINSIGHTS_"):
+            continue
         if _is_secret(s.name) and (s.entry is None or "secretRef" not in s.entry.items or s.value is not None):
             problems.append(f"bridge: secret {s.name} ({s.where}) is a plain value, not a secretRef")
     for obj in secrets:

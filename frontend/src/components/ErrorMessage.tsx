@@ -3,7 +3,14 @@ import type { ApiError } from "../api/client";
 /** Messages for error codes whose API text is written for operators rather than customers. */
 const FRIENDLY: Record<string, string> = {
   network_error: "Cannot reach the server. Check your connection and try again.",
+  sign_in_required: "This deployment asks you to sign in first.",
 };
+
+/** Static Web Apps' built-in sign-in, returning to the page the user was on. */
+export function signInUrl(): string {
+  const back = window.location.pathname + window.location.search;
+  return `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(back)}`;
+}
 
 /** An error the user should see at once (role=alert), with an optional retry button. */
 export function ErrorMessage({
@@ -20,6 +27,11 @@ export function ErrorMessage({
   return (
     <div className="error" role="alert">
       <strong>{title}.</strong> <span>{message}</span>
+      {error.code === "sign_in_required" && (
+        <a className="button secondary" href={signInUrl()}>
+          Sign in
+        </a>
+      )}
       {onRetry && (
         <button type="button" className="button secondary" onClick={onRetry}>
           Retry

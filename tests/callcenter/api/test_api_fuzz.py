@@ -120,5 +120,3 @@ def test_the_fuzz_run_sees_a_server_error_when_there_is_one() -> None:
     with serve(app) as base, requests.Session() as session:
         found = {op.path: failures_of(op, base, session) for op in (r.ok() for r in schema.get_all_operations())}
     assert found["/api/ok"] == [] and found["/api/broken"] and found["/api/broken"][0].startswith("500")
-
-

@@ -15,9 +15,21 @@ from tests.conftest import FUNCTION_KEY
 from tests.support.azurite import run_azurite
 
 EVENTS = [
-    {"type": "transcript", "role": "caller", "text": "my card is four one one one, " + "one one one one, " * 3, "ts": "1"},
+    {
+        "type": "transcript",
+        "role": "caller",
+        "text": "my card is four one one one, " + "one one one one, " * 3,
+        "ts": "1",
+    },
     {"type": "transcript", "role": "caller", "text": "call me on +1 425 555 0101 or ana@contoso.com", "ts": "2"},
-    {"type": "tool_call", "name": "lookup", "arguments": {"phone": "4255550101"}, "output": "{}", "ok": True, "ts": "3"},
+    {
+        "type": "tool_call",
+        "name": "lookup",
+        "arguments": {"phone": "4255550101"},
+        "output": "{}",
+        "ok": True,
+        "ts": "3",
+    },
     {"type": "dtmf", "digit": "7", "ts": "4"},
 ]
 

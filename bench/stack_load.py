@@ -1,0 +1,267 @@
+"""Load through the whole local stack: N concurrent phone calls, inbound and outbound, for a while.
+
+    .venv/bin/python -m bench.stack_load                             # N = 20,50,100, 60 s each
+    .venv/bin/python -m bench.stack_load --calls 20 --seconds 30     # one level
+
+Every process of `make run` on ephemeral ports (Azurite, the scripted Realtime simulator with the
+tone voice, the ACS simulator, the function app in the local host with the Durable engine, the
+bridge). For `--seconds`, the bench keeps N calls live: half arrive as IncomingCall through the
+ACS simulator's Event Grid delivery, half are placed with `POST /api/call` and answered by the
+simulator. Every caller hears the greeting, asks for the balance (a tool call through the bridge
+and the function app), hears the answer and hangs up; when a call ends the next one starts.
+
+Afterwards every call must have an ended record with the complete transcript (greeting, the
+caller's question, the answer) and its tool call. Reported: calls started per second, records
+complete, p50/p99 of the host's handling time for ACS callbacks, Event Grid deliveries and the
+bridge's internal calls (from the host's `function X -> status in N ms` log lines), and errors
+(missing or incomplete records, non-2xx answers, callbacks ACS had to retry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from callcenter.agents.profiles import PROFILES
+from devstack.run import Ports, Stack, build_stack, start, stop
+
+BALANCE = "Your balance is fifty five dollars."
+SCENARIO = {
+    "greeting": "Hello.",
+    "turns": [
+        {
+            "caller": "what is my balance",
+            "agent": "Let me check.",
+            "tool_calls": [{"name": "get_account_balance", "arguments": {"account_id": "ACC-1001"}}],
+            "after_tools": BALANCE,
+        }
+    ],
+}
+SCRIPT = [{"wait_for_agent": 15}, {"say": "what is my balance"}, {"wait_for_agent": 15}, {"hangup": True}]
+HOST_LINE = re.compile(r"function (\w+) -> (\d+) in ([\d.]+) ms")
+TIMED = ("call_callback", "incoming_call", "call_agent", "call_function", "call_events")
+
+
+@dataclass
+class Call:
+    direction: str
+    number: str  # the caller's (inbound) or callee's (outbound) number: unique per call
+    started: float
+    call_id: str = ""  # known at once for outbound calls, from the record list for inbound
+    sim: dict[str, Any] = field(default_factory=dict)  # the simulator's summary
+
+
+@dataclass
+class Level:
+    target: int
+    seconds: float
+    calls: list[Call] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    timings: dict[str, list[float]] = field(default_factory=dict)
+    complete: int = 0
+
+
+async def _start_call(acs: httpx.AsyncClient, api: httpx.AsyncClient, level: Level, index: int) -> None:
+    number = f"+1425{7_000_000 + index:07d}"
+    call = Call("inbound" if index % 2 == 0 else "outbound", number, time.monotonic())
+    level.calls.append(call)
+    try:
+        if call.direction == "inbound":
+            body = {"from": number, "to": "+18005550100", "script": SCRIPT}
+            response = await acs.post("/simulator/calls/inbound", json=body)
+        else:
+            await acs.post("/simulator/behaviours", json={number: {"kind": "answer", "script": SCRIPT}})
+            response = await api.post("/api/call", json={"number": number, "agent": "telecom"})
+            call.call_id = response.json().get("call_id", "") if response.status_code == 202 else ""
+    except httpx.HTTPError as exc:
+        level.errors[f"start {call.direction}: {type(exc).__name__}"] += 1
+        return
+    if response.status_code >= 300:
+        level.errors[f"start {call.direction}: HTTP {response.status_code}"] += 1
+
+
+async def _simulator_calls(acs: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
+    """The simulator's calls by far-end number (each bench call has its own)."""
+    calls = (await acs.get("/simulator/calls")).json()["calls"]
+    return {c["far_end"]: c for c in calls}
+
+
+async def _drive(stack: Stack, level: Level, first_index: int) -> None:
+    """Keep `level.target` calls live for `level.seconds`, then wait for them all to hang up."""
+    async with (
+        httpx.AsyncClient(base_url=stack.acs_url, timeout=60) as acs,
+        httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api,
+    ):
+        until = time.monotonic() + level.seconds
+        index = first_index
+        while time.monotonic() < until:
+            sims = await _simulator_calls(acs)
+            live = sum(1 for c in level.calls if sims.get(c.number, {}).get("state") != "disconnected")
+            starts = [_start_call(acs, api, level, index + i) for i in range(level.target - live)]
+            index += len(starts)
+            await asyncio.gather(*starts)
+            await asyncio.sleep(0.5)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            sims = await _simulator_calls(acs)
+            if all(sims.get(c.number, {}).get("state") == "disconnected" for c in level.calls):
+                break
+            await asyncio.sleep(1)
+        for call in level.calls:
+            call.sim = sims.get(call.number, {})
+            if call.sim.get("state") != "disconnected":
+                level.errors["call never ended"] += 1
+
+
+async def _inbound_ids(api: httpx.AsyncClient) -> dict[str, str]:
+    """Inbound call ids by ACS server call id (records mask the caller's number)."""
+    found: dict[str, str] = {}
+    token = None
+    while True:
+        params = {"direction": "inbound", "limit": 100, **({"page_token": token} if token else {})}
+        page = (await api.get("/api/calls", params=params)).json()
+        found.update({r["server_call_id"]: r["call_id"] for r in page["calls"]})
+        token = page.get("next_page_token")
+        if not token:
+            return found
+
+
+def _complete(detail: dict[str, Any], agent: str) -> bool:
+    lines = [(line["role"], line["text"]) for line in detail.get("transcript", [])]
+    tools = [(t["name"], t["ok"]) for t in detail.get("tool_calls", [])]
+    return (
+        detail.get("record", {}).get("outcome") == "completed"
+        and ("agent", PROFILES[agent].greeting) in lines
+        and ("caller", "what is my balance") in lines
+        and ("agent", BALANCE) in lines
+        and tools == [("get_account_balance", True)]
+    )
+
+
+async def _check_records(stack: Stack, level: Level) -> None:
+    """Every call has an ended record with its full transcript and tool call."""
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
+        inbound = await _inbound_ids(api)
+        pending = list(level.calls)
+        deadline = time.monotonic() + 120
+        while pending and time.monotonic() < deadline:
+            still: list[Call] = []
+            for call in pending:
+                call.call_id = call.call_id or inbound.get(call.sim.get("server_call_id", ""), "")
+                detail = (await api.get(f"/api/calls/{call.call_id}")).json() if call.call_id else {}
+                if detail.get("record", {}).get("status") != "ended":
+                    still.append(call)
+                elif _complete(detail, "default" if call.direction == "inbound" else "telecom"):
+                    level.complete += 1
+                else:
+                    level.errors["incomplete record"] += 1
+            pending = still
+            if pending:
+                await asyncio.sleep(2)
+                inbound = await _inbound_ids(api)
+        level.errors["no ended record"] += len(pending)
+    async with httpx.AsyncClient(base_url=stack.acs_url, timeout=60) as acs:
+        for call in level.calls:
+            if not call.sim.get("id"):
+                continue
+            detail = (await acs.get(f"/simulator/calls/{call.sim['id']}")).json()
+            failed = [a for a in detail.get("callback_attempts", []) if a["status"] is None or a["status"] >= 300]
+            level.errors["callback attempts not 2xx"] += len(failed)
+
+
+def _read_host_log(path: Path, offset: int, level: Level) -> None:
+    with path.open("rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    for name, status, ms in HOST_LINE.findall(text):
+        level.timings.setdefault(name, []).append(float(ms))
+        if int(status) >= 500 or (int(status) >= 400 and name in TIMED):
+            level.errors[f"{name} -> {status}"] += 1
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def report(level: Level) -> str:
+    started = len(level.calls)
+    directions = Counter(c.direction for c in level.calls)
+    cells = [
+        f"{level.target}",
+        f"{level.seconds:.0f}",
+        f"{started} ({directions['inbound']} in / {directions['outbound']} out)",
+        f"{started / level.seconds:.2f}",
+        f"{level.complete}/{started}",
+    ]
+    for name in ("call_callback", "incoming_call", "call_function"):
+        values = level.timings.get(name, [])
+        cells.append(f"{_percentile(values, 50):.0f} / {_percentile(values, 99):.0f}")
+    errors = sum(n for key, n in level.errors.items() if n)
+    cells.append(str(errors) + (f" ({dict(+level.errors)})" if errors else ""))
+    return "| " + " | ".join(cells) + " |"
+
+
+HEADER = (
+    "| Concurrent calls | Seconds | Calls started | Started/s | Complete records | "
+    "Callback ms p50 / p99 | IncomingCall ms p50 / p99 | Tool call ms p50 / p99 | Errors |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+)
+
+
+async def run(levels: list[int], seconds: float, data_dir: Path) -> list[Level]:
+    scenario = data_dir / "scenario.json"
+    scenario.write_text(json.dumps(SCENARIO))
+    stack = build_stack(
+        Ports.ephemeral(),
+        data_dir,
+        realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
+        persist=False,
+        extra_settings={"SESSION_RATE_LIMIT_PER_MINUTE": "10000", "NO_ANSWER_SECONDS": "60"},
+        bridge_settings={"BRIDGE_MAX_CALLS": "1000"},
+        acs_options=["--voice", "tone"],
+    )
+    results: list[Level] = []
+    try:
+        await asyncio.to_thread(start, stack, data_dir / "logs", False)
+        host_log = data_dir / "logs" / "function.log"
+        index = 0
+        for target in levels:
+            level = Level(target, seconds)
+            offset = host_log.stat().st_size
+            await _drive(stack, level, index)
+            index += len(level.calls)
+            await _check_records(stack, level)
+            _read_host_log(host_log, offset, level)
+            results.append(level)
+            print(report(level), flush=True)
+    finally:
+        await asyncio.to_thread(stop, stack)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.stack_load", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", default="20,50,100", help="concurrent calls per level, comma-separated")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long each level keeps its calls live")
+    args = parser.parse_args(argv)
+    levels = [int(n) for n in args.calls.split(",") if n.strip()]
+    print(HEADER, flush=True)
+    with tempfile.TemporaryDirectory(prefix="stack-load-") as folder:
+        asyncio.run(run(levels, args.seconds, Path(folder)))
+
+
+if __name__ == "__main__":
+    main()
