@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from callcenter.business_hours import DAYS
 from callcenter.campaigns.pacing import RETRYABLE, Bucket, Pacing, RetryPolicy
-from callcenter.campaigns.windows import DAYS, CallingWindow, zone
+from callcenter.campaigns.windows import CallingWindow, zone
 from callcenter.errors import InvalidInput
 
 MAX_VARIABLES = 20

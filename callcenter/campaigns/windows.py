@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Looking further ahead than this means the window can never open (e.g. every day is a holiday).
 SEARCH_DAYS = 400
 

@@ -1,0 +1,97 @@
+"""A campaign through the whole local stack: real `call_lifecycle` calls, callee behaviours in the ACS
+simulator (a person, a voicemail greeting, busy, no answer), and the model detecting the machine."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from devstack.run import Ports, Stack, build_stack, start, stop
+
+# Every call's first caller utterance is the voicemail greeting (the person in this test says nothing).
+SCENARIO = {
+    "turns": [
+        {
+            "caller": "you have reached the voicemail of Ana, leave a message after the tone",
+            "agent": "",
+            "tool_calls": [{"name": "voicemail_detected", "arguments": {"greeting": "voicemail of Ana"}}],
+            "after_tools": "",
+        }
+    ]
+}
+PERSON, MACHINE, BUSY, SILENT = "+14255550301", "+14255550302", "+14255550303", "+14255550304"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data = tmp_path_factory.mktemp("campaign-stack")
+    scenario = data / "scenario.json"
+    scenario.write_text(json.dumps(SCENARIO))
+    built = build_stack(
+        Ports.ephemeral(),
+        data,
+        realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
+        persist=False,
+        extra_settings={"NO_ANSWER_SECONDS": "6"},
+    )
+    try:
+        start(built, data / "logs", announce=False)
+        yield built
+    finally:
+        stop(built)
+
+
+def test_campaign_dials_everyone_once_and_records_each_outcome(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.acs_url, timeout=10) as acs:
+        acs.post(
+            "/simulator/behaviours",
+            json={
+                PERSON: {"kind": "answer", "script": [{"wait_for_agent": 10}, {"hangup": True}]},
+                MACHINE: {"kind": "voicemail", "greeting": "You have reached the voicemail of Ana. Leave a message."},
+                BUSY: {"kind": "busy"},
+                SILENT: {"kind": "no_answer", "seconds": 60},
+            },
+        ).raise_for_status()
+    body = {
+        "name": "Appointment reminders",
+        "agent": "outreach",
+        "script": "Remind {name} of the appointment on Monday.",
+        "calling_window": {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00",
+            "end": "23:59",
+            "time_zone": "UTC",
+        },
+        "pacing": {"max_concurrent": 4, "max_calls_per_minute": 60},
+        "attempts": {"max_per_contact": 1},
+        "voicemail_policy": "hang_up",
+        "contacts": [
+            {"phone": number, "name": name}
+            for number, name in ((PERSON, "Maria"), (MACHINE, "Ana"), (BUSY, "James"), (SILENT, "Lars"))
+        ],
+    }
+    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+        created = api.post("/api/campaigns", json=body)
+        assert created.status_code == 201, created.text
+        assert created.json()["accepted"] == 4 and created.json()["rejected"] == []
+        campaign_id = created.json()["campaign"]["id"]
+        deadline = time.monotonic() + 120
+        while True:
+            campaign = api.get(f"/api/campaigns/{campaign_id}").json()["campaign"]
+            if campaign["status"] == "completed":
+                break
+            assert time.monotonic() < deadline, campaign
+            time.sleep(1)
+        counters = campaign["counters"]
+        assert {k: v for k, v in counters.items() if v} == {"completed": 1, "voicemail": 1, "busy": 1, "no_answer": 1}
+        contacts = {c["phone"]: c for c in api.get(f"/api/campaigns/{campaign_id}/contacts").json()["contacts"]}
+        assert all(c["attempts"] == 1 for c in contacts.values())
+        machine_call = api.get(f"/api/calls/{contacts[MACHINE]['call_id']}").json()
+        assert machine_call["record"]["outcome"] == "voicemail"
+        assert [t["name"] for t in machine_call["tool_calls"]] == ["voicemail_detected"]
+        person_call = api.get(f"/api/calls/{contacts[PERSON]['call_id']}").json()["record"]
+        assert person_call["context"]["name"] == "Maria" and person_call["agent"] == "outreach"
