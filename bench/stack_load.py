@@ -137,16 +137,20 @@ async def _inbound_ids(api: httpx.AsyncClient) -> dict[str, str]:
             return found
 
 
-def _complete(detail: dict[str, Any], agent: str) -> bool:
+def _missing(detail: dict[str, Any], agent: str) -> str:
+    """What an ended record lacks ("" when complete)."""
     lines = [(line["role"], line["text"]) for line in detail.get("transcript", [])]
     tools = [(t["name"], t["ok"]) for t in detail.get("tool_calls", [])]
-    return (
-        detail.get("record", {}).get("outcome") == "completed"
-        and ("agent", PROFILES[agent].greeting) in lines
-        and ("caller", "what is my balance") in lines
-        and ("agent", BALANCE) in lines
-        and tools == [("get_account_balance", True)]
-    )
+    outcome = detail.get("record", {}).get("outcome")
+    if outcome != "completed":
+        return f"outcome {outcome}"
+    if ("agent", PROFILES[agent].greeting) not in lines:
+        return "no greeting"
+    if ("caller", "what is my balance") not in lines:
+        return "no caller line"
+    if ("agent", BALANCE) not in lines:
+        return "no answer"
+    return "" if tools == [("get_account_balance", True)] else "tool calls differ"
 
 
 async def _check_records(stack: Stack, level: Level) -> None:
@@ -162,10 +166,10 @@ async def _check_records(stack: Stack, level: Level) -> None:
                 detail = (await api.get(f"/api/calls/{call.call_id}")).json() if call.call_id else {}
                 if detail.get("record", {}).get("status") != "ended":
                     still.append(call)
-                elif _complete(detail, "default" if call.direction == "inbound" else "telecom"):
+                elif not (gap := _missing(detail, "default" if call.direction == "inbound" else "telecom")):
                     level.complete += 1
                 else:
-                    level.errors["incomplete record"] += 1
+                    level.errors[f"record: {gap}"] += 1
             pending = still
             if pending:
                 await asyncio.sleep(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -50,11 +51,31 @@ def orchestration_input(settings: Settings, record: CallRecord) -> dict[str, Any
     }
 
 
+# Connection failures to the Durable extension's local endpoint are retried: under load a pooled
+# keep-alive connection can be closed by the host just as the SDK reuses it, and a lost event (a
+# CallDisconnected) would leave the call open until its maximum duration. The orchestration ignores
+# the rare duplicate this can cause.
+RAISE_RETRY_DELAYS = (0.2, 0.5, 1.0)
+
+
 async def raise_call_event(client: Any, call_id: str, event: dict[str, Any]) -> bool:
     """Raise `event` on the call's orchestration; False (logged) when the instance is gone."""
-    try:
-        await client.raise_event(call_id, CALL_EVENT, event)
-    except Exception as exc:
-        log.warning("call %s: could not raise %s (%s)", call_id, event.get("kind"), type(exc).__name__)
-        return False
-    return True
+    for delay in (*RAISE_RETRY_DELAYS, None):
+        try:
+            await client.raise_event(call_id, CALL_EVENT, event)
+            return True
+        except (OSError, TimeoutError, _client_error()) as exc:
+            if delay is None:
+                log.warning("call %s: could not raise %s (%s)", call_id, event.get("kind"), type(exc).__name__)
+                return False
+            await asyncio.sleep(delay)
+        except Exception as exc:
+            log.warning("call %s: could not raise %s (%s)", call_id, event.get("kind"), type(exc).__name__)
+            return False
+    return False
+
+
+def _client_error() -> type[Exception]:
+    import aiohttp  # the Durable SDK's HTTP client (loaded with it)
+
+    return aiohttp.ClientError
