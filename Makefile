@@ -53,7 +53,7 @@ lint: venv
 test: lint node-deps chromium
 	cd frontend && npm run lint && npm test
 	npm run --prefix frontend build
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # Place a simulated phone call through the running stack, e.g. make call ARGS='--say "what is my balance"'
 call: venv

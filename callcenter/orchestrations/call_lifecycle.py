@@ -61,10 +61,12 @@ class CallInbox:
         self._context = context
         self._queue: list[dict[str, Any]] = []
         self._wait = context.wait_for_external_event(CALL_EVENT)
+        self.media_started = False  # ACS connected the call's audio to the bridge (MediaStreamingStarted)
         self.media_ended = False  # the bridge's last event batch (media_ended) has been stored
 
     def _receive(self) -> None:
         event = _event(self._wait)
+        self.media_started = self.media_started or event["kind"] == "MediaStreamingStarted"
         self.media_ended = self.media_ended or event["kind"] == "media_ended"
         self._queue.append(event)
         self._wait = self._context.wait_for_external_event(CALL_EVENT)
@@ -201,8 +203,9 @@ def _converse(context: df.DurableOrchestrationContext, inbox: CallInbox, call: d
 
 
 def _await_media_end(context: df.DurableOrchestrationContext, inbox: CallInbox) -> Any:
-    """Let the bridge's last events land before the record is totalled (bounded)."""
-    if inbox.media_ended:
+    """Let the bridge's last events land before the record is totalled (bounded). A call whose audio
+    never reached the bridge has no such events to wait for."""
+    if inbox.media_ended or not inbox.media_started:
         return
     deadline = context.create_timer(context.current_utc_datetime + timedelta(seconds=MEDIA_END_WAIT_SECONDS))
     while not inbox.media_ended:
