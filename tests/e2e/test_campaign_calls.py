@@ -4,6 +4,7 @@ simulator (a person, a voicemail greeting, busy, no answer), and the model detec
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Iterator
 
@@ -95,3 +96,45 @@ def test_campaign_dials_everyone_once_and_records_each_outcome(stack: Stack) -> 
         assert [t["name"] for t in machine_call["tool_calls"]] == ["voicemail_detected"]
         person_call = api.get(f"/api/calls/{contacts[PERSON]['call_id']}").json()["record"]
         assert person_call["context"]["name"] == "Maria" and person_call["agent"] == "outreach"
+
+
+def test_function_app_killed_mid_campaign_resumes_without_dialling_anyone_twice(stack: Stack) -> None:
+    numbers = [f"+1425555040{i}" for i in range(6)]
+    talk = {"kind": "answer", "script": [{"silence": 5}, {"hangup": True}]}
+    with httpx.Client(base_url=stack.acs_url, timeout=10) as acs:
+        acs.post("/simulator/behaviours", json=dict.fromkeys(numbers, talk)).raise_for_status()
+    body = {
+        "name": "Restart",
+        "agent": "outreach",
+        "script": "Say hello to {name}.",
+        "calling_window": {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00",
+            "end": "23:59",
+            "time_zone": "UTC",
+        },
+        "pacing": {"max_concurrent": 2, "max_calls_per_minute": 60},
+        "attempts": {"max_per_contact": 1},
+        "contacts": [{"phone": number, "name": f"Contact {i}"} for i, number in enumerate(numbers)],
+    }
+    host = next(s for s in stack.services if s.name == "function app")
+    with httpx.Client(base_url=stack.api_url, timeout=10) as api:
+        created = api.post("/api/campaigns", json=body)
+        assert created.status_code == 201, created.text
+        campaign_id = created.json()["campaign"]["id"]
+        deadline = time.monotonic() + 30
+        while api.get(f"/api/campaigns/{campaign_id}").json()["campaign"]["counters"].get("in_progress", 0) == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        host.halt(signal.SIGKILL)  # mid-campaign, with calls in flight
+        host.restart()
+        deadline = time.monotonic() + 180
+        while (campaign := api.get(f"/api/campaigns/{campaign_id}").json()["campaign"])["status"] != "completed":
+            assert time.monotonic() < deadline, campaign
+            time.sleep(1)
+        assert campaign["counters"]["completed"] == 6
+        contacts = api.get(f"/api/campaigns/{campaign_id}/contacts").json()["contacts"]
+        assert sorted(c["attempts"] for c in contacts) == [1] * 6
+    with httpx.Client(base_url=stack.acs_url, timeout=10) as acs:
+        dialled = [c["far_end"] for c in acs.get("/simulator/calls").json()["calls"] if c["far_end"] in numbers]
+    assert sorted(dialled) == sorted(numbers)  # each contact dialled exactly once
