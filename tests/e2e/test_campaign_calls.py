@@ -3,7 +3,6 @@ simulator (a person, a voicemail greeting, busy, no answer), and the model detec
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from collections.abc import Iterator
@@ -11,7 +10,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from devstack.run import Ports, Stack, build_stack, start, stop
+from devstack.run import Stack
+from tests.support.stack import scripted_stack
 
 # Every call's first caller utterance is the voicemail greeting (the person in this test says nothing).
 SCENARIO = {
@@ -30,20 +30,8 @@ PERSON, MACHINE, BUSY, SILENT = "+14255550301", "+14255550302", "+14255550303", 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data = tmp_path_factory.mktemp("campaign-stack")
-    scenario = data / "scenario.json"
-    scenario.write_text(json.dumps(SCENARIO))
-    built = build_stack(
-        Ports.ephemeral(),
-        data,
-        realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
-        persist=False,
-        extra_settings={"NO_ANSWER_SECONDS": "6"},
-    )
-    try:
-        start(built, data / "logs", announce=False)
-        yield built
-    finally:
-        stop(built)
+    with scripted_stack(data, SCENARIO, extra_settings={"NO_ANSWER_SECONDS": "6"}) as running:
+        yield running
 
 
 def test_campaign_dials_everyone_once_and_records_each_outcome(stack: Stack) -> None:

@@ -21,9 +21,10 @@ import httpx
 import pytest
 
 from callcenter.agents.profiles import PROFILES
-from devstack.run import HUMAN_AGENT_NUMBER, Ports, Stack, build_stack, start, stop
+from devstack.run import HUMAN_AGENT_NUMBER, Stack
 from tests.e2e.heard import heard_seconds, spoken_seconds
 from tests.e2e.test_phone_calls import _callback_url, _cloud_event, ended, inbound, record_for
+from tests.support.stack import scripted_stack
 
 GREETING = PROFILES["default"].greeting  # the bridge asks for the agent's own greeting, quoted
 RESUMED = "Sorry, the line dropped. Where were we?"  # what the scripted model says when asked to carry on
@@ -51,35 +52,14 @@ DRAIN_SECONDS = 4
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data = tmp_path_factory.mktemp("faults")
-    scenario = data / "scenario.json"
-    scenario.write_text(json.dumps(SCENARIO))
-    built = build_stack(
-        Ports.ephemeral(),
-        data,
-        realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
+    with scripted_stack(
+        tmp_path_factory.mktemp("faults"),
+        SCENARIO,
         persist=True,  # Azurite is stopped and restarted mid-test: its data must survive
         extra_settings={"NO_ANSWER_SECONDS": "6"},
         bridge_settings={"BRIDGE_DRAIN_SECONDS": str(DRAIN_SECONDS), "BRIDGE_EVENT_FLUSH_SECONDS": "1"},
-    )
-    try:
-        start(built, data / "logs", announce=False)
-        yield built
-    finally:
-        stop(built)
-
-
-@pytest.fixture
-def acs(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.acs_url, timeout=10) as client:
-        client.post("/simulator/behaviours", json={"human_agent": {"kind": "answer"}, "default": {"kind": "answer"}})
-        yield client
-
-
-@pytest.fixture
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
-        yield client
+    ) as running:
+        yield running
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ import pytest
 from callcenter.agents.profiles import PROFILES
 from callcenter.telephony.calls import RECORDING_NOTICE
 from callcenter.telephony.tokens import CALLBACK_AUDIENCE, issue_token
-from devstack.run import HUMAN_AGENT_NUMBER, Ports, Stack, build_stack, start, stop
+from devstack.run import HUMAN_AGENT_NUMBER, Stack
+from tests.support.stack import scripted_stack
 
 CALL_SECONDS = 90.0
 SCENARIO = {
@@ -57,34 +58,9 @@ GREET = {"wait_for_agent": 10}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data = tmp_path_factory.mktemp("stack")
-    scenario = data / "scenario.json"
-    scenario.write_text(json.dumps(SCENARIO))
-    built = build_stack(
-        Ports.ephemeral(),
-        data,
-        realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
-        persist=False,
-        extra_settings={"NO_ANSWER_SECONDS": "6", "RECORDING_ENABLED": "true"},
-    )
-    try:
-        start(built, data / "logs", announce=False)
-        yield built
-    finally:
-        stop(built)
-
-
-@pytest.fixture
-def acs(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.acs_url, timeout=10) as client:
-        client.post("/simulator/behaviours", json={"human_agent": {"kind": "answer"}, "default": {"kind": "answer"}})
-        yield client
-
-
-@pytest.fixture
-def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.api_url, timeout=10) as client:
-        yield client
+    settings = {"NO_ANSWER_SECONDS": "6", "RECORDING_ENABLED": "true"}
+    with scripted_stack(tmp_path_factory.mktemp("stack"), SCENARIO, extra_settings=settings) as running:
+        yield running
 
 
 def inbound(acs: httpx.Client, script: list[dict[str, Any]], **options: Any) -> dict[str, Any]:
