@@ -43,7 +43,7 @@ venv: $(STAMP)
 
 node-deps: $(AZURITE) $(FRONTEND) $(E2E)
 
-run: venv node-deps frontend/dist/index.html
+run: venv $(AZURITE) $(FRONTEND) frontend/dist/index.html
 	$(PY) -m devstack.run
 
 lint: venv
