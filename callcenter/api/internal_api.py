@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from typing import Any
 
@@ -22,6 +21,7 @@ from callcenter.store import calls as store
 from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel, ToolContext
+from callcenter.tools.validation import parse_arguments
 
 log = logging.getLogger("callcenter.internal")
 bp = df.Blueprint()
@@ -96,8 +96,7 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     context = ToolContext(channel=Channel.PHONE, agent=record.agent, call_id=call_id, variables=record.context)
     result = await get_registry().execute(body["name"], body.get("arguments"), context)
     if result.control is not None:
-        arguments = body.get("arguments")
-        details = json.loads(arguments) if isinstance(arguments, str) else (arguments or {})
+        details = parse_arguments(body.get("arguments"))  # already validated by execute()
         await raise_call_event(client, call_id, {"kind": result.control.value, **details})
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
