@@ -162,7 +162,9 @@ async def create_campaign(req: func.HttpRequest, client: df.DurableOrchestration
     await client.start_new(
         CAMPAIGN_ORCHESTRATOR,
         campaign_id,
-        start_input(campaign_id, pacing.max_concurrent, pacing.max_calls_per_minute),
+        start_input(
+            campaign_id, pacing.max_concurrent, pacing.max_calls_per_minute, store.slice_count(len(found.contacts))
+        ),
     )
     log.info("campaign %s: %d contacts accepted, %d rejected", campaign_id, len(found.contacts), found.rejected_total)
     body = {
@@ -216,10 +218,11 @@ async def list_contacts(req: func.HttpRequest) -> func.HttpResponse:
     outcome = req.params.get("outcome") or None
     if outcome is not None and outcome not in {b.value for b in Bucket}:
         raise InvalidInput(f"outcome must be one of {', '.join(b.value for b in Bucket)}")
-    await store.get_campaign(settings, campaign_id)  # 404 for an unknown campaign
+    campaign = await store.get_campaign(settings, campaign_id)  # 404 for an unknown campaign
     contacts, token = await store.list_contacts(
         settings,
         campaign_id,
+        campaign["total"],
         bucket=outcome,
         limit=query_int(req, "limit", 50, 1, store.MAX_PAGE),
         page_token=req.params.get("page_token") or None,
@@ -244,11 +247,11 @@ async def export_campaign(req: func.HttpRequest) -> func.HttpResponse:
     guard(req)
     settings = get_settings()
     campaign_id = req.route_params["campaignId"]
-    await store.get_campaign(settings, campaign_id)
+    campaign = await store.get_campaign(settings, campaign_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*EXPORT_COLUMNS, "call_ids", "variables"])
-    async for contact in store.iter_contacts(settings, campaign_id):
+    async for contact in store.iter_contacts(settings, campaign_id, campaign["total"]):
         row = ["" if contact.get(c) is None else contact[c] for c in EXPORT_COLUMNS]
         writer.writerow([*row, " ".join(contact["call_ids"]), json.dumps(contact["variables"], ensure_ascii=False)])
     return func.HttpResponse(

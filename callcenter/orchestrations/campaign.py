@@ -1,12 +1,14 @@
 """The `campaign` orchestration: dials a campaign's contacts through `call_lifecycle`, within its limits.
 
 One instance per campaign (instance id = campaign id). Each loop turn folds finished calls into
-Table Storage (`record_outcomes`), then, while pacing allows, claims the next due contacts
-(`claim_calls`: window and do-not-call checks at dial time, deterministic call ids) and starts one
-`call_lifecycle` sub-orchestration per claimed contact, with the call id as instance id. Otherwise
-it waits for whichever comes first: a call ending, a control event (pause/resume/cancel), the
-per-minute limit freeing a slot, or the next contact becoming due (a closed calling window is
-waited out with a durable timer).
+Table Storage (`record_outcomes`), then, while pacing allows, claims the next due contacts of the
+slice due first (`claim_calls`: window and do-not-call checks at dial time, deterministic call ids)
+and starts one `call_lifecycle` sub-orchestration per claimed contact, with the call id as instance
+id. Otherwise it waits for whichever comes first: a call ending, a control event
+(pause/resume/cancel), the per-minute limit freeing a slot, or the next contact becoming due (a
+closed calling window is waited out with a durable timer). The state keeps when each slice of
+contacts (see store/campaigns.py) is next due; only this orchestration changes the dial queue, so
+the claims' and records' answers keep that map exact without querying the queue.
 
 History bound: a generation dials at most DIALS_PER_GENERATION contacts and takes at most
 STEPS_PER_GENERATION steps (a step is one activity, one wait, or one control event), then drains
@@ -19,7 +21,7 @@ in `campaign_activities`.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -40,11 +42,12 @@ FAILURE_BACKOFF = timedelta(minutes=5)
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=4)
 
 
-def start_input(campaign_id: str, max_concurrent: int, max_calls_per_minute: int) -> dict[str, Any]:
-    """The first generation's input."""
+def start_input(campaign_id: str, max_concurrent: int, max_calls_per_minute: int, slices: int) -> dict[str, Any]:
+    """The first generation's input: every slice due at once (its contacts were queued as due now)."""
     return {
         "campaign_id": campaign_id,
         "pacing": {"max_concurrent": max_concurrent, "max_calls_per_minute": max_calls_per_minute},
+        "due": [0] * slices,
         "generation": 0,
         "recent": [],
         "unrecorded": [],
@@ -87,14 +90,28 @@ class _Run:
         self.recent = [datetime.fromisoformat(t) for t in state.get("recent", [])]
         self.unrecorded: list[dict[str, Any]] = list(state.get("unrecorded", []))
         self.paused: bool = state.get("paused", False)
+        self.due: list[int | None] = list(state["due"])  # per slice: epoch seconds of its first queued contact
         self.cancelled = False
         self.in_flight: dict[str, tuple[Any, dict[str, Any]]] = {}  # call id -> (task, claim)
         self.dials = 0
         self.steps = 0
-        self.exhausted = False  # the last claim found nobody else due now
-        self.wake_at: datetime | None = None  # when the next queued contact is due
         self.backoff_until: datetime | None = None  # after an activity failed for good
         self.claim_again = False  # the last claim filled its batch: claim again at once
+
+    def due_slice(self, now: datetime) -> int | None:
+        """The slice whose first queued contact is due earliest, if one is due at `now`."""
+        due = [(at, index) for index, at in enumerate(self.due) if at is not None and at <= now.timestamp()]
+        return min(due)[1] if due else None
+
+    def next_due(self) -> datetime | None:
+        """When the earliest queued contact of any slice is due (None: nobody is queued)."""
+        waiting = [at for at in self.due if at is not None]
+        return datetime.fromtimestamp(min(waiting), UTC) if waiting else None
+
+    def queue_retries(self, retries: list[list[int]]) -> None:
+        for slice_, at in retries:
+            current = self.due[slice_]
+            self.due[slice_] = at if current is None else min(current, at)
 
     def budget_left(self) -> bool:
         reserve = 2 * len(self.in_flight) + 4  # steps the drain may still need
@@ -107,6 +124,7 @@ class _Run:
             "recent": [t.isoformat() for t in Pacing.keep(now, self.recent)],
             "unrecorded": self.unrecorded,
             "paused": self.paused,
+            "due": self.due,
         }
 
     def apply(self, action: str) -> None:
@@ -114,7 +132,6 @@ class _Run:
             self.paused = True
         elif action == "resume":
             self.paused = False
-            self.exhausted = False
         elif action == "cancel":
             self.cancelled = True
 
@@ -124,7 +141,7 @@ def _claimable(run: _Run, now: datetime) -> int:
         return 0
     if run.backoff_until is not None and now < run.backoff_until:
         return 0
-    if run.exhausted and (run.wake_at is None or run.wake_at > now):
+    if run.due_slice(now) is None:
         return 0
     allowed = run.pacing.allowed(now, len(run.in_flight), run.recent)
     return min(allowed, DIALS_PER_GENERATION - run.dials, act.CLAIM_BATCH)
@@ -141,9 +158,10 @@ def _deadline(run: _Run, now: datetime) -> datetime | None:
         return now + PAUSED_RECHECK if not run.in_flight else None
     if run.claim_again:
         candidates.append(now)
-    if run.exhausted and run.wake_at is not None:
-        candidates.append(max(run.wake_at, now))
-    elif not run.exhausted and len(run.in_flight) < run.pacing.max_concurrent:
+    wake = run.next_due()
+    if wake is not None and wake > now:
+        candidates.append(wake)
+    elif wake is not None and len(run.in_flight) < run.pacing.max_concurrent:
         slot = run.pacing.next_slot(now, run.recent)
         if slot is not None:
             candidates.append(slot)
@@ -177,9 +195,7 @@ def campaign(context: df.DurableOrchestrationContext) -> Any:
                 continue
             run.unrecorded = []
             run.backoff_until = None
-            due = recorded.get("next_due")
-            run.wake_at = datetime.fromisoformat(due) if due else None
-            run.exhausted = run.exhausted and (run.wake_at is None or run.wake_at > now)
+            run.queue_retries(recorded.get("retries", []))
             continue
         if not run.in_flight and not run.unrecorded:
             if run.cancelled:
@@ -190,13 +206,14 @@ def campaign(context: df.DurableOrchestrationContext) -> Any:
             if not run.budget_left():
                 context.continue_as_new(run.next_state(now))
                 return None
-            if run.exhausted and run.wake_at is None and not run.paused:
+            if run.next_due() is None and not run.paused:
                 yield context.call_activity_with_retry(
                     act.FINISH, RETRY, {"campaign_id": run.campaign_id, "status": "completed"}
                 )
                 return {"status": "completed", "generation": run.generation}
         wanted = _claimable(run, now)
         if wanted > 0:
+            slice_ = run.due_slice(now)
             run.steps += 1
             try:
                 claimed = yield context.call_activity_with_retry(
@@ -205,6 +222,8 @@ def campaign(context: df.DurableOrchestrationContext) -> Any:
                     {
                         "campaign_id": run.campaign_id,
                         "claim_key": f"{context.instance_id}.{run.generation}.{run.steps}",
+                        "slice": slice_,
+                        "due": run.due[slice_],
                         "now": now.isoformat(),
                         "limit": wanted,
                     },
@@ -220,12 +239,9 @@ def campaign(context: df.DurableOrchestrationContext) -> Any:
                 run.in_flight[call["call_id"]] = (task, {"contact": call["contact"], "call_id": call["call_id"]})
                 run.recent.append(now)
                 run.dials += 1
-            due = claimed.get("next_due")
-            run.wake_at = datetime.fromisoformat(due) if due else None
+            run.due[slice_] = claimed.get("next_due")
             capacity = run.pacing.allowed(now, len(run.in_flight), run.recent) > 0 and run.budget_left()
-            run.exhausted = not claimed.get("more") and len(claimed.get("claimed", [])) < wanted
-            due_now = run.wake_at is not None and run.wake_at <= now
-            run.claim_again = capacity and (bool(claimed.get("more")) or (run.exhausted and due_now))
+            run.claim_again = capacity and run.due_slice(now) is not None
             if not run.in_flight and not run.claim_again:
                 continue  # nothing to start: decide again (finish, wait for the window, ...)
         waits: list[Any] = [control, *(task for task, _ in run.in_flight.values())]
@@ -238,7 +254,5 @@ def campaign(context: df.DurableOrchestrationContext) -> Any:
         run.steps += 1
         if timer is not None and not timer.is_completed:
             timer.cancel()
-        elif timer is not None:
-            run.exhausted = False
-            if run.paused and not run.in_flight:
-                run.paused = False  # recheck: the claim re-reads the stored status
+        elif timer is not None and run.paused and not run.in_flight:
+            run.paused = False  # recheck: the claim re-reads the stored status

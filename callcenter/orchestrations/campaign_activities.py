@@ -74,58 +74,83 @@ def _final_bucket(row: Any) -> Bucket:
     return Bucket(last) if last else Bucket.NOT_CALLED
 
 
+class _Claim:
+    """The operations of one claim on a slice, and what it found."""
+
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
+        self.moves = {b.value: 0 for b in Bucket}
+        self.claimed: list[dict[str, Any]] = []
+        self.requeued: list[datetime] = []  # window closed: queued again for when it opens
+        self.next_due: int | None = None  # epoch seconds of the slice's earliest queue row after the claim
+
+
 async def _plan_claim(
-    settings: Settings, campaign_id: str, cs: CampaignSettings, now: datetime, limit: int
-) -> tuple[list[Any], dict[str, int], list[dict[str, Any]], bool]:
-    """Operations that claim up to `limit` due contacts, plus the claimed ones and whether more are due."""
-    keys = await store.due_queue(settings, campaign_id, now, CLAIM_BATCH)
-    rows = await store.read_rows(settings, campaign_id, sorted({k.split("|", 1)[1] for k in keys}))
+    settings: Settings, part: str, campaign_id: str, cs: CampaignSettings, now: datetime, limit: int
+) -> _Claim:
+    """Claim up to `limit` due contacts of a slice, checking each one's window and the do-not-call list."""
+    keys = await store.queue_head(settings, part, CLAIM_BATCH + 1)
+    due = [key for key in keys if store.queue_time(key) <= now][:CLAIM_BATCH]
+    rows = await store.read_rows(settings, part, sorted({k.split("|", 1)[1] for k in due}))
     blocked = await listed(settings, (row["phone"] for row in rows.values()))
-    ops: list[Any] = []
-    moves = {b.value: 0 for b in Bucket}
-    claimed: list[dict[str, Any]] = []
+    claim = _Claim()
     examined = 0
-    for key in keys:
+    for key in due:
         contact = key.split("|", 1)[1]
         row = rows.get(contact)
-        if row is not None and row.get("bucket") == Bucket.PENDING and len(claimed) >= limit:
+        if row is not None and row.get("bucket") == Bucket.PENDING and len(claim.claimed) >= limit:
             break
         examined += 1
-        ops.append(("delete", {"PartitionKey": campaign_id, "RowKey": key}))
+        claim.ops.append(("delete", {"PartitionKey": part, "RowKey": key}))
         if row is None or row.get("bucket") != Bucket.PENDING:
             continue  # a stale queue row: the contact moved on
-        change: dict[str, Any] = {"PartitionKey": campaign_id, "RowKey": contact}
-        final: Bucket | None = None
-        if not cs.window.is_open(now, row["time_zone"]):
-            opens = cs.window.next_open(now, row["time_zone"])
-            if opens is None:
-                final = _final_bucket(row)
-            else:
-                ops.append(("upsert", {"PartitionKey": campaign_id, "RowKey": store.queue_key(opens, contact)}))
-                change["due_at"] = opens.isoformat()
-        elif row["phone"] in blocked:
-            final = Bucket.DO_NOT_CALL
+        _claim_contact(claim, part, campaign_id, cs, now, contact, row, blocked)
+    waiting = [store.queue_time(k) for k in keys[examined:]] + claim.requeued
+    claim.next_due = int(min(waiting).timestamp()) if waiting else None
+    return claim
+
+
+def _claim_contact(
+    claim: _Claim,
+    part: str,
+    campaign_id: str,
+    cs: CampaignSettings,
+    now: datetime,
+    contact: str,
+    row: Any,
+    blocked: set[str],
+) -> None:
+    change: dict[str, Any] = {"PartitionKey": part, "RowKey": contact}
+    final: Bucket | None = None
+    if not cs.window.is_open(now, row["time_zone"]):
+        opens = cs.window.next_open(now, row["time_zone"])
+        if opens is None:
+            final = _final_bucket(row)
         else:
-            attempt = int(row.get("attempts", 0)) + 1
-            call_id = f"{campaign_id}-{contact[1:]}-a{attempt}"
-            change.update(
-                bucket=Bucket.IN_PROGRESS.value,
-                attempts=attempt,
-                call_id=call_id,
-                call_ids=json.dumps([*json.loads(row.get("call_ids") or "[]"), call_id]),
-                last_attempt_at=now.isoformat(),
-                due_at="",
-            )
-            moves[Bucket.PENDING] -= 1
-            moves[Bucket.IN_PROGRESS] += 1
-            claimed.append({"contact": contact, "call_id": call_id, "attempt": attempt, "row": dict(row)})
-        if final is not None:
-            change.update(bucket=final.value, due_at="")
-            moves[Bucket.PENDING] -= 1
-            moves[final] += 1
-        ops.append(store.merge(change, row.metadata["etag"]))
-    more = len(keys) >= CLAIM_BATCH or examined < len(keys)
-    return ops, moves, claimed, more
+            claim.ops.append(("upsert", {"PartitionKey": part, "RowKey": store.queue_key(opens, contact)}))
+            claim.requeued.append(opens)
+            change["due_at"] = opens.isoformat()
+    elif row["phone"] in blocked:
+        final = Bucket.DO_NOT_CALL
+    else:
+        attempt = int(row.get("attempts", 0)) + 1
+        call_id = f"{campaign_id}-{contact[1:]}-a{attempt}"
+        change.update(
+            bucket=Bucket.IN_PROGRESS.value,
+            attempts=attempt,
+            call_id=call_id,
+            call_ids=json.dumps([*json.loads(row.get("call_ids") or "[]"), call_id]),
+            last_attempt_at=now.isoformat(),
+            due_at="",
+        )
+        claim.moves[Bucket.PENDING] -= 1
+        claim.moves[Bucket.IN_PROGRESS] += 1
+        claim.claimed.append({"contact": contact, "call_id": call_id, "attempt": attempt, "row": dict(row)})
+    if final is not None:
+        change.update(bucket=final.value, due_at="")
+        claim.moves[Bucket.PENDING] -= 1
+        claim.moves[final] += 1
+    claim.ops.append(store.merge(change, row.metadata["etag"]))
 
 
 async def _write_call_records(settings: Settings, records: list[CallRecord]) -> None:
@@ -153,31 +178,33 @@ def _record(
 
 @bp.activity_trigger(input_name="request")
 async def campaign_claim_calls(request: dict[str, Any]) -> dict[str, Any]:
-    """Claim the next due contacts (window and do-not-call checked now) and prepare their calls.
+    """Claim a slice's next due contacts (window and do-not-call checked now) and prepare their calls.
 
     The claim and its journal row commit together, so running again (after a crash) returns the
-    same calls instead of claiming new attempts.
+    same calls instead of claiming new attempts. `next_due` is the slice's earliest queued contact
+    afterwards: only this orchestration changes the queue, so it stays exact until its next step.
     """
     settings = get_settings()
-    campaign_id, claim_key = request["campaign_id"], request["claim_key"]
+    campaign_id, claim_key, slice_ = request["campaign_id"], request["claim_key"], int(request["slice"])
+    part = store.partition(campaign_id, slice_)
     now = datetime.fromisoformat(request["now"])
     status, agent, cs = await _campaign(settings, campaign_id)
-    result = await store.journal(settings, campaign_id, claim_key)
+    result = await store.journal(settings, part, claim_key)
     records: list[CallRecord] = []
     if result is not None:
-        rows = await store.read_rows(settings, campaign_id, [c["contact"] for c in result["claimed"]])
+        rows = await store.read_rows(settings, part, [c["contact"] for c in result["claimed"]])
         records = [
             _record(settings, campaign_id, agent, cs, c["call_id"], rows[c["contact"]], request["now"])
             for c in result["claimed"]
         ]
     elif status != "running":
-        return {"status": status, "claimed": [], "more": False, "next_due": None}
+        return {"status": status, "claimed": [], "next_due": request.get("due")}
     else:
         limit = max(1, min(int(request["limit"]), CLAIM_BATCH))
         for _ in range(COMMIT_TRIES):
-            ops, moves, claimed, more = await _plan_claim(settings, campaign_id, cs, now, limit)
+            claim = await _plan_claim(settings, part, campaign_id, cs, now, limit)
             records = [
-                _record(settings, campaign_id, agent, cs, c["call_id"], c["row"], request["now"]) for c in claimed
+                _record(settings, campaign_id, agent, cs, c["call_id"], c["row"], request["now"]) for c in claim.claimed
             ]
             calls = [
                 {
@@ -185,71 +212,99 @@ async def campaign_claim_calls(request: dict[str, Any]) -> dict[str, Any]:
                     "call_id": c["call_id"],
                     "input": {**orchestration_input(settings, r), "voicemail_policy": cs.voicemail_policy.value},
                 }
-                for c, r in zip(claimed, records, strict=True)
+                for c, r in zip(claim.claimed, records, strict=True)
             ]
-            result = {"status": status, "claimed": calls, "more": more}
-            journal_row = {"PartitionKey": campaign_id, "RowKey": "j" + claim_key, "result": json.dumps(result)}
-            if await store.commit(settings, campaign_id, ops, moves, [("upsert", journal_row)]):
+            result = {"status": status, "claimed": calls, "next_due": claim.next_due}
+            journal_row = {"PartitionKey": part, "RowKey": "j" + claim_key, "result": json.dumps(result)}
+            if await store.commit(settings, part, claim.ops, claim.moves, [("upsert", journal_row)]):
                 break
         else:
             raise Conflict("campaign contacts kept changing during the claim", code="claim_conflict")
     await _write_call_records(settings, records)
     for record in records:
         log.info("call %s: campaign %s dials %s", record.call_id, campaign_id, mask_number(record.to_number))
-    due = await store.next_due(settings, campaign_id)
-    return {**result, "next_due": due.isoformat() if due else None}
+    return result
 
 
 @bp.activity_trigger(input_name="request")
 async def campaign_record_outcomes(request: dict[str, Any]) -> dict[str, Any]:
-    """Fold finished calls into their contacts: a retry at the next open window time, or a final bucket."""
+    """Fold finished calls into their contacts: a retry at the next open window time, or a final bucket.
+
+    Returns, per slice that queued a retry, the earliest retry time (epoch seconds), for the
+    orchestration's map of when each slice is next due.
+    """
     settings = get_settings()
     campaign_id = request["campaign_id"]
     now = datetime.fromisoformat(request["now"])
     _, _, cs = await _campaign(settings, campaign_id, status=False)
-    results: list[dict[str, Any]] = request["results"]
+    by_slice: dict[int, list[dict[str, Any]]] = {}
+    for result in request["results"]:
+        by_slice.setdefault(store.slice_of(result["contact"]), []).append(result)
     recorded = 0
-    for start in range(0, len(results), RECORD_CHUNK):
-        chunk = results[start : start + RECORD_CHUNK]
-        for _ in range(COMMIT_TRIES):
-            ops, moves, count = await _plan_outcomes(settings, campaign_id, cs, now, chunk)
-            if not ops or await store.commit(settings, campaign_id, ops, moves, []):
-                recorded += count
-                break
-        else:
-            raise Conflict("campaign contacts kept changing while recording outcomes", code="record_conflict")
-    due = await store.next_due(settings, campaign_id)
-    return {"recorded": recorded, "next_due": due.isoformat() if due else None}
+    retries: dict[int, int] = {}
+    for slice_, results in sorted(by_slice.items()):
+        part = store.partition(campaign_id, slice_)
+        for start in range(0, len(results), RECORD_CHUNK):
+            chunk = results[start : start + RECORD_CHUNK]
+            for _ in range(COMMIT_TRIES):
+                plan = await _plan_outcomes(settings, part, cs, now, chunk)
+                if not plan.ops or await store.commit(settings, part, plan.ops, plan.moves, []):
+                    recorded += plan.count
+                    if plan.retries:
+                        earliest = int(min(plan.retries).timestamp())
+                        retries[slice_] = min(retries.get(slice_, earliest), earliest)
+                    break
+            else:
+                raise Conflict("campaign contacts kept changing while recording outcomes", code="record_conflict")
+    return {"recorded": recorded, "retries": sorted(retries.items())}
+
+
+class _Outcomes:
+    def __init__(self) -> None:
+        self.ops: list[Any] = []
+        self.moves = {b.value: 0 for b in Bucket}
+        self.count = 0
+        self.retries: list[datetime] = []
 
 
 async def _plan_outcomes(
-    settings: Settings, campaign_id: str, cs: CampaignSettings, now: datetime, chunk: list[dict[str, Any]]
-) -> tuple[list[Any], dict[str, int], int]:
-    rows = await store.read_rows(settings, campaign_id, [r["contact"] for r in chunk])
-    blocked = await listed(settings, (row["phone"] for row in rows.values()))
-    ops: list[Any] = []
-    moves = {b.value: 0 for b in Bucket}
-    for result in chunk:
-        row = rows.get(result["contact"])
-        if row is None or row.get("bucket") != Bucket.IN_PROGRESS or row.get("call_id") != result["call_id"]:
-            continue  # recorded already (an activity that ran again)
+    settings: Settings, part: str, cs: CampaignSettings, now: datetime, chunk: list[dict[str, Any]]
+) -> _Outcomes:
+    rows = await store.read_rows(settings, part, [r["contact"] for r in chunk])
+    live = [
+        (result, rows[result["contact"]])
+        for result in chunk
+        if result["contact"] in rows
+        and rows[result["contact"]].get("bucket") == Bucket.IN_PROGRESS
+        and rows[result["contact"]].get("call_id") == result["call_id"]
+    ]  # the others were recorded already (an activity that ran again)
+    plan = _Outcomes()
+    retry_at: dict[str, datetime | None] = {}
+    for result, row in live:
+        retry = cs.retry.retry_at(bucket_of_call(result["outcome"]), int(row.get("attempts", 0)), now)
+        retry_at[result["contact"]] = cs.window.next_open(retry, row["time_zone"]) if retry else None
+    # the do-not-call list is read only for contacts that would be called again
+    blocked = await listed(settings, (row["phone"] for result, row in live if retry_at[result["contact"]]))
+    for result, row in live:
         outcome = bucket_of_call(result["outcome"])
-        change: dict[str, Any] = {"PartitionKey": campaign_id, "RowKey": result["contact"], "last_outcome": outcome}
-        retry = None if row["phone"] in blocked else cs.retry.retry_at(outcome, int(row.get("attempts", 0)), now)
-        opens = cs.window.next_open(retry, row["time_zone"]) if retry else None
-        if opens is not None:
+        change: dict[str, Any] = {"PartitionKey": part, "RowKey": result["contact"], "last_outcome": outcome}
+        opens = retry_at[result["contact"]]
+        if row["phone"] in blocked:
+            bucket = Bucket.DO_NOT_CALL
+        elif opens is not None:
             bucket = Bucket.PENDING
             change["due_at"] = opens.isoformat()
-            queue_row = {"PartitionKey": campaign_id, "RowKey": store.queue_key(opens, result["contact"])}
-            ops.append(("upsert", queue_row))
+            plan.ops.append(("upsert", {"PartitionKey": part, "RowKey": store.queue_key(opens, result["contact"])}))
+            plan.retries.append(opens)
         else:
-            bucket = Bucket.DO_NOT_CALL if row["phone"] in blocked else outcome
+            bucket = outcome
         change["bucket"] = bucket.value
-        moves[Bucket.IN_PROGRESS] -= 1
-        moves[bucket] += 1
-        ops.append(store.merge(change, row.metadata["etag"]))
+        plan.moves[Bucket.IN_PROGRESS] -= 1
+        plan.moves[bucket] += 1
+        plan.count += 1
+        plan.ops.append(store.merge(change, row.metadata["etag"]))
         log.info("call %s: ended %s; contact now %s", result["call_id"], result["outcome"], bucket.value)
-    return ops, moves, sum(1 for op in ops if op[0] == "update")
+    return plan
 
 
 @bp.activity_trigger(input_name="request")

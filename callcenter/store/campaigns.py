@@ -1,22 +1,25 @@
 """Campaigns and their per-contact state in Table Storage, queryable without the orchestration.
 
 Table `campaigns` (partition `campaign`) holds one row per campaign: name, agent, status, settings.
-Table `campaigncontacts` holds one partition per campaign with:
+Table `campaigncontacts` splits a campaign's contacts, in upload order, into slices of SLICE_SIZE;
+each slice is one partition (`<campaign id>.<slice>`) holding:
 
 - `c0000042`: contact 42 (number, name, zone, variables, bucket, attempts, call ids, next due time);
-- `q<due epoch s>|c0000042`: the dial queue, ordered by due time, one row per contact awaiting a call;
-- `~counters`: contacts per bucket, the progress the API shows;
+- `q<due epoch s>|c0000042`: the slice's dial queue, ordered by due time, one row per contact awaiting a call;
+- `~counters`: the slice's contacts per bucket (the campaign's progress is their sum);
 - `j<claim key>`: the result of one claim, so a claim activity that runs again returns the same calls.
 
-Every change to a contact's bucket moves the counters in the same entity-group transaction (one
-partition, at most 100 operations), so the counters always add up to the total, even when an
-activity is interrupted and runs again.
+Every change to a contact's bucket moves its slice's counters in the same entity-group transaction
+(one partition, at most 100 operations), so the counters always add up to the total, even when an
+activity is interrupted and runs again. Slices keep partitions small: Table Storage serves about
+2,000 operations per second per partition, and Azurite's look-ups scan a whole partition.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -45,11 +48,26 @@ IMPORT_CHUNK = 50  # contacts per transaction at import: contact row + queue row
 IMPORT_PARALLEL = 2
 IMPORT_TRIES = 4
 MAX_PAGE = 500
+SLICE_SIZE = 2000  # contacts per partition; a multiple of IMPORT_CHUNK
 EPOCH = datetime.fromtimestamp(0, UTC)  # "due now": sorts before every real due time
+CONTACT_KEY = re.compile(r"c\d{7}")
 
 
 def contact_key(index: int) -> str:
     return f"c{index:07d}"
+
+
+def slice_count(total: int) -> int:
+    return max(1, -(-total // SLICE_SIZE))
+
+
+def slice_of(contact: str) -> int:
+    """The slice of contact key `c0000042` (contacts are numbered from 1 in upload order)."""
+    return (int(contact[1:]) - 1) // SLICE_SIZE
+
+
+def partition(campaign_id: str, slice_: int) -> str:
+    return f"{campaign_id}.{slice_:03d}"
 
 
 def queue_key(due: datetime, contact: str) -> str:
@@ -111,16 +129,14 @@ async def create_campaign(
     The first claim checks each contact's calling window on the orchestration's clock and re-queues
     those whose window is closed, so nothing here depends on the wall clock.
     """
-    counters = {bucket.value: 0 for bucket in Bucket}
-    counters[Bucket.PENDING] = len(contacts)
-    counters["total"] = len(contacts)
     chunks: list[list[tuple[str, Any]]] = []
-    for start in range(0, len(contacts), IMPORT_CHUNK):
+    for start in range(0, len(contacts), IMPORT_CHUNK):  # chunks never straddle a slice
         ops: list[tuple[str, Any]] = []
+        part = partition(campaign_id, start // SLICE_SIZE)
         for index, contact in enumerate(contacts[start : start + IMPORT_CHUNK], start=start + 1):
             key = contact_key(index)
             row = {
-                "PartitionKey": campaign_id,
+                "PartitionKey": part,
                 "RowKey": key,
                 "line": contact.line,
                 "phone": contact.phone,
@@ -133,7 +149,7 @@ async def create_campaign(
                 "call_ids": "[]",
             }
             ops.append(("upsert", row))
-            ops.append(("upsert", {"PartitionKey": campaign_id, "RowKey": queue_key(EPOCH, key)}))
+            ops.append(("upsert", {"PartitionKey": part, "RowKey": queue_key(EPOCH, key)}))
         chunks.append(ops)
     async with table(settings, CONTACTS) as store:
         gate = asyncio.Semaphore(IMPORT_PARALLEL)
@@ -150,7 +166,10 @@ async def create_campaign(
                         await asyncio.sleep(0.5 * (attempt + 1))
 
         await asyncio.gather(*(submit(chunk) for chunk in chunks))
-        await store.upsert_entity({"PartitionKey": campaign_id, "RowKey": COUNTERS, **counters})
+        for slice_ in range(slice_count(len(contacts))):
+            size = min(SLICE_SIZE, len(contacts) - slice_ * SLICE_SIZE)
+            counts = {**{bucket.value: 0 for bucket in Bucket}, Bucket.PENDING.value: size, "total": size}
+            await store.upsert_entity({"PartitionKey": partition(campaign_id, slice_), "RowKey": COUNTERS, **counts})
     meta = {
         "PartitionKey": META_PARTITION,
         "RowKey": campaign_id,
@@ -165,7 +184,7 @@ async def create_campaign(
     }
     async with table(settings, CAMPAIGNS) as campaigns:
         await campaigns.create_entity(meta)
-    return _campaign_view(meta, counters)
+    return _campaign_view(meta, {Bucket.PENDING.value: len(contacts)})
 
 
 def _campaign_view(meta: Any, counters: dict[str, Any]) -> dict[str, Any]:
@@ -198,18 +217,24 @@ async def campaign_meta(settings: Settings, campaign_id: str) -> dict[str, Any]:
     return {**meta, "settings": json.loads(meta.get("settings") or "{}")}
 
 
-async def counters(settings: Settings, campaign_id: str) -> dict[str, Any]:
+async def counters(settings: Settings, campaign_id: str, total: int) -> dict[str, int]:
+    """Contacts per bucket: the sum of the slices' counters (point reads, one per slice)."""
     async with table(settings, CONTACTS) as store:
-        try:
-            return dict(await store.get_entity(campaign_id, COUNTERS))
-        except ResourceNotFoundError:
-            return {}
+
+        async def read(slice_: int) -> Any:
+            try:
+                return await store.get_entity(partition(campaign_id, slice_), COUNTERS)
+            except ResourceNotFoundError:
+                return {}
+
+        found = await asyncio.gather(*(read(s) for s in range(slice_count(total))))
+    return {bucket.value: sum(int(row.get(bucket.value, 0)) for row in found) for bucket in Bucket}
 
 
 async def get_campaign(settings: Settings, campaign_id: str) -> dict[str, Any]:
     """The campaign with its counters. Raises NotFound."""
     meta = await _meta(settings, campaign_id)
-    return _campaign_view(meta, await counters(settings, campaign_id))
+    return _campaign_view(meta, await counters(settings, campaign_id, int(meta.get("total", 0))))
 
 
 async def list_campaigns(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:
@@ -220,7 +245,7 @@ async def list_campaigns(settings: Settings, limit: int = 50) -> list[dict[str, 
             metas.append(meta)
     metas.sort(key=lambda m: m.get("created_at", ""), reverse=True)
     metas = metas[:limit]
-    found = await asyncio.gather(*(counters(settings, m["RowKey"]) for m in metas))
+    found = await asyncio.gather(*(counters(settings, m["RowKey"], int(m.get("total", 0))) for m in metas))
     return [_campaign_view(meta, count) for meta, count in zip(metas, found, strict=True)]
 
 
@@ -259,38 +284,44 @@ async def change_status(settings: Settings, campaign_id: str, to: str, allowed_f
 # -- contacts --------------------------------------------------------------------------------------
 
 
+def _slice_query(part: str, after: str, bucket: str | None = None) -> str:
+    query = f"PartitionKey eq '{_odata(part)}' and RowKey gt '{_odata(after)}' and RowKey lt 'd'"
+    return query + (f" and bucket eq '{_odata(bucket)}'" if bucket else "")
+
+
 async def list_contacts(
-    settings: Settings, campaign_id: str, *, bucket: str | None, limit: int, page_token: str | None
+    settings: Settings, campaign_id: str, total: int, *, bucket: str | None, limit: int, page_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of contacts in upload order, optionally only those in `bucket`."""
-    start = page_token if page_token and page_token.startswith("c") else "c"
-    query = f"PartitionKey eq '{_odata(campaign_id)}' and RowKey gt '{_odata(start)}' and RowKey lt 'd'"
-    if bucket:
-        query += f" and bucket eq '{_odata(bucket)}'"
+    """A page of contacts in upload order, optionally only those in `bucket`, slice after slice."""
+    after = page_token if page_token and CONTACT_KEY.fullmatch(page_token) else "c"
+    first = slice_of(after) if after != "c" else 0
     found: list[dict[str, Any]] = []
     async with table(settings, CONTACTS) as store:
-        async for entity in store.query_entities(query, results_per_page=limit):
-            found.append(contact_view(entity))
-            if len(found) >= limit:
-                break
-    return found, found[-1]["contact_id"] if len(found) >= limit else None
+        for slice_ in range(first, slice_count(total)):
+            query = _slice_query(partition(campaign_id, slice_), after, bucket)
+            async for entity in store.query_entities(query, results_per_page=limit - len(found)):
+                found.append(contact_view(entity))
+                if len(found) >= limit:
+                    return found, found[-1]["contact_id"]
+    return found, None
 
 
-async def iter_contacts(settings: Settings, campaign_id: str) -> AsyncIterator[dict[str, Any]]:
+async def iter_contacts(settings: Settings, campaign_id: str, total: int) -> AsyncIterator[dict[str, Any]]:
     """Every contact in upload order (for the CSV export)."""
-    query = f"PartitionKey eq '{_odata(campaign_id)}' and RowKey gt 'c' and RowKey lt 'd'"
     async with table(settings, CONTACTS) as store:
-        async for entity in store.query_entities(query, results_per_page=1000):
-            yield contact_view(entity)
+        for slice_ in range(slice_count(total)):
+            query = _slice_query(partition(campaign_id, slice_), "c")
+            async for entity in store.query_entities(query, results_per_page=1000):
+                yield contact_view(entity)
 
 
-async def read_rows(settings: Settings, campaign_id: str, keys: list[str]) -> dict[str, Any]:
-    """Contact (or other) rows by key; missing keys are left out."""
+async def read_rows(settings: Settings, part: str, keys: list[str]) -> dict[str, Any]:
+    """Rows of partition `part` by key; missing keys are left out."""
     async with table(settings, CONTACTS) as store:
 
         async def read(key: str) -> Any:
             try:
-                return await store.get_entity(campaign_id, key)
+                return await store.get_entity(part, key)
             except ResourceNotFoundError:
                 return None
 
@@ -298,10 +329,9 @@ async def read_rows(settings: Settings, campaign_id: str, keys: list[str]) -> di
     return {key: row for key, row in zip(keys, rows, strict=True) if row is not None}
 
 
-async def due_queue(settings: Settings, campaign_id: str, now: datetime, limit: int) -> list[str]:
-    """Keys of queue rows due at `now`, earliest first."""
-    upper = f"q{int(now.timestamp()):011d}~"
-    query = f"PartitionKey eq '{_odata(campaign_id)}' and RowKey gt 'q' and RowKey lt '{upper}'"
+async def queue_head(settings: Settings, part: str, limit: int) -> list[str]:
+    """Keys of the first `limit` queue rows of a slice, earliest due first (due or not)."""
+    query = f"PartitionKey eq '{_odata(part)}' and RowKey gt 'q' and RowKey lt 'r'"
     keys: list[str] = []
     async with table(settings, CONTACTS) as store:
         async for entity in store.query_entities(query, results_per_page=limit, select=["RowKey"]):
@@ -311,31 +341,22 @@ async def due_queue(settings: Settings, campaign_id: str, now: datetime, limit: 
     return keys
 
 
-async def next_due(settings: Settings, campaign_id: str) -> datetime | None:
-    """When the earliest queued contact is due (None: nobody is waiting)."""
-    query = f"PartitionKey eq '{_odata(campaign_id)}' and RowKey gt 'q' and RowKey lt 'r'"
-    async with table(settings, CONTACTS) as store:
-        async for entity in store.query_entities(query, results_per_page=1, select=["RowKey"]):
-            return queue_time(entity["RowKey"])
-    return None
-
-
-async def journal(settings: Settings, campaign_id: str, claim_key: str) -> dict[str, Any] | None:
-    rows = await read_rows(settings, campaign_id, ["j" + claim_key])
+async def journal(settings: Settings, part: str, claim_key: str) -> dict[str, Any] | None:
+    rows = await read_rows(settings, part, ["j" + claim_key])
     row = rows.get("j" + claim_key)
     return json.loads(row["result"]) if row else None
 
 
 async def commit(
-    settings: Settings, campaign_id: str, ops: list[tuple[Any, ...]], moves: dict[str, int], extra: list[Any]
+    settings: Settings, part: str, ops: list[tuple[Any, ...]], moves: dict[str, int], extra: list[Any]
 ) -> bool:
-    """Apply contact operations and counter `moves` atomically; False if the counters changed meanwhile."""
+    """Apply a slice's operations and counter `moves` atomically; False if the counters changed meanwhile."""
     async with table(settings, CONTACTS) as store:
         try:
-            current = await store.get_entity(campaign_id, COUNTERS)
+            current = await store.get_entity(part, COUNTERS)
         except ResourceNotFoundError:
-            raise NotFound(f"campaign '{campaign_id}' has no contacts", code="unknown_campaign") from None
-        updated = {"PartitionKey": campaign_id, "RowKey": COUNTERS}
+            raise NotFound(f"campaign slice '{part}' has no contacts", code="unknown_campaign") from None
+        updated = {"PartitionKey": part, "RowKey": COUNTERS}
         for bucket, delta in moves.items():
             if delta:
                 updated[bucket] = int(current.get(bucket, 0)) + delta

@@ -7,6 +7,9 @@ import io
 import json
 from datetime import timedelta
 
+import pytest
+
+from callcenter.store import campaigns as campaign_store
 from tests.callcenter.campaigns.conftest import Stack
 from tests.callcenter.campaigns.test_engine import settings
 
@@ -72,6 +75,33 @@ async def test_json_body_creates_a_campaign_and_export_and_filters_show_results(
     assert json.loads(rows[1]["variables"]) == {"plan": "Silver"}
     record = await stack.http.get(f"/api/campaigns/{campaign_id}")
     assert record.json()["campaign"]["finished_at"]
+
+
+async def test_contacts_page_filter_and_export_in_upload_order_across_slices(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(campaign_store, "SLICE_SIZE", 50)
+    phones = [f"+1555820{i:04d}" for i in range(120)]  # slices of 50, 50 and 20
+    body = {**settings(), "contacts": [{"phone": p, "name": f"P{i}", "plan": "Gold"} for i, p in enumerate(phones)]}
+    campaign_id = (await stack.http.post("/api/campaigns", json=body)).json()["campaign"]["id"]
+    assert (await stack.http.get(f"/api/campaigns/{campaign_id}")).json()["campaign"]["counters"]["pending"] == 120
+
+    pages, token = [], None
+    for _ in range(10):
+        params = {"limit": "40", **({"page_token": token} if token else {})}
+        page = (await stack.http.get(f"/api/campaigns/{campaign_id}/contacts", params=params)).json()
+        pages.append([c["phone"] for c in page["contacts"]])
+        token = page["next_page_token"]
+        if token is None:
+            break
+    assert [len(p) for p in pages] == [40, 40, 40, 0] and [p for page in pages for p in page] == phones
+
+    final = await stack.run_until_finished(campaign_id)
+    assert final["counters"]["completed"] == 120 and final["counters"]["pending"] == 0
+    completed = await stack.contacts(campaign_id, outcome="completed")
+    assert [c["phone"] for c in completed] == phones
+    rows = list(csv.DictReader(io.StringIO((await stack.http.get(f"/api/campaigns/{campaign_id}/export.csv")).text)))
+    assert [r["phone"] for r in rows] == phones and {r["outcome"] for r in rows} == {"completed"}
 
 
 async def test_bad_requests_get_clear_json_errors(stack: Stack) -> None:

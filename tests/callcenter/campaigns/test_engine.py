@@ -57,9 +57,10 @@ def assert_paced(dials: list[dict[str, Any]], max_concurrent: int, per_minute: i
         assert len(recent) <= per_minute, (at, len(recent))
 
 
-async def test_two_hundred_contacts_with_mixed_outcomes_finish_with_the_right_attempts_within_pacing(
-    stack: Stack,
+async def test_two_hundred_contacts_in_four_slices_finish_with_the_right_attempts_within_pacing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(campaign_store, "SLICE_SIZE", 50)  # four partitions, each with its own queue
     phones = numbers("555100", 200)
     scripts = {
         0: [("completed", 120)],
@@ -204,16 +205,16 @@ async def test_voicemail_policy_reaches_the_call_and_a_left_message_is_not_retri
 async def test_a_claim_that_runs_again_after_committing_returns_the_same_calls(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_next_due = campaign_store.next_due
+    real_write = campaign_activities._write_call_records
     failures = {"left": 1}
 
-    async def flaky_next_due(settings: Any, campaign_id: str) -> Any:
+    async def flaky_write(settings: Any, records: Any) -> None:
         if failures["left"]:
             failures["left"] -= 1
             raise ConnectionError("storage went away after the claim committed")
-        return await real_next_due(settings, campaign_id)
+        await real_write(settings, records)
 
-    monkeypatch.setattr(campaign_activities.store, "next_due", flaky_next_due)
+    monkeypatch.setattr(campaign_activities, "_write_call_records", flaky_write)
     phones = numbers("555600", 4)
     campaign_id = (await stack.create(settings(), contacts_csv(phones)))["campaign"]["id"]
     final = await stack.run_until_finished(campaign_id)
