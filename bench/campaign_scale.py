@@ -20,6 +20,7 @@ import os
 import resource
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -85,11 +86,18 @@ def _peak_kib(pid: int) -> int:
     return 0
 
 
-async def _drive(host: FunctionsHost, clock: VirtualClock, http: httpx.AsyncClient, campaign_id: str) -> None:
+async def _drive(
+    host: FunctionsHost, clock: VirtualClock, http: httpx.AsyncClient, campaign_id: str, dials: dict[str, int]
+) -> None:
     """Step the virtual clock from timer to timer (exactly) until the campaign completes."""
     engine = host.durable
     engine.idle_timeout = 600  # thousands of calls fall due at one virtual instant
+    started = report_at = time.perf_counter()
     while True:
+        if time.perf_counter() >= report_at:  # progress on stderr, for long runs
+            elapsed = time.perf_counter() - started
+            print(f"  {elapsed:6.0f} s  {dials['count']:>8,} dials  virtual {clock.now():%H:%M}", file=sys.stderr)
+            report_at += 60
         await engine.run_until_idle()
         for _ in range(3):
             await asyncio.sleep(0)
@@ -139,7 +147,7 @@ async def run(contacts: int) -> dict[str, Any]:
                 imported = time.perf_counter() - started
                 campaign_id = response.json()["campaign"]["id"]
                 started = time.perf_counter()
-                await _drive(host, clock, http, campaign_id)
+                await _drive(host, clock, http, campaign_id, dials)
                 wall = time.perf_counter() - started
                 final = (await http.get(f"/api/campaigns/{campaign_id}")).json()["campaign"]
         finally:
