@@ -74,6 +74,13 @@ class UpstreamError(CallCenterError):
     code = "upstream_error"
 
 
+class ServiceUnavailable(CallCenterError):
+    """A backing Azure service (Table Storage, Durable task hub) cannot be reached; retrying may work."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 class FeatureNotConfigured(CallCenterError):
     """A feature whose settings are missing (phone without ACS, session without Azure OpenAI)."""
 

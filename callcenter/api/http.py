@@ -10,14 +10,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import azure.functions as func
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
 from callcenter import telemetry
 from callcenter.config import get_settings
-from callcenter.errors import CallCenterError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from callcenter.errors import CallCenterError, InvalidInput, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 
 log = logging.getLogger("callcenter.api")
 
 MAX_JSON_DEPTH = 32
+RETRY_AFTER_SECONDS = 5
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 Handler = Callable[..., Awaitable[func.HttpResponse]]
@@ -65,6 +67,10 @@ async def _respond(handler: Handler, req: func.HttpRequest, *args: Any, **kwargs
         if error.status >= 500:
             log.warning("%s %s failed: %s", req.method, _path(req), error.message)
         return error_response(error)
+    except (ServiceRequestError, ServiceResponseError) as exc:  # the Azure SDK could not reach its service
+        log.warning("%s %s: a backing service is unreachable (%s)", req.method, _path(req), type(exc).__name__)
+        unavailable = ServiceUnavailable("a backing service is unreachable; try again shortly")
+        return error_response(unavailable, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     except Exception:
         rid = request_id(req)
         log.exception("unhandled error in %s %s (request %s)", req.method, _path(req), rid)

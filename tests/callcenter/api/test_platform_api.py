@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import HostFactory
+from tests.conftest import FUNCTION_KEY, HostFactory
+from tests.support.servers import free_port
 
 
 def test_healthz_reports_which_features_are_configured(function_host: HostFactory) -> None:
@@ -64,3 +65,15 @@ def test_openapi_document_lists_every_route_the_host_serves(function_host: HostF
     assert "/api/session" in document["paths"] and "/api/function-call" in document["paths"]
     session = document["paths"]["/api/session"]["post"]
     assert session["requestBody"]["content"]["application/json"]["schema"]["properties"]["agent"]
+
+
+def test_storage_out_of_reach_is_503_with_retry_after_not_500(function_host: HostFactory) -> None:
+    unreachable = (
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        f"TableEndpoint=http://127.0.0.1:{free_port()}/devstoreaccount1;"
+    )
+    with function_host(CALLCENTER_TABLES_CONNECTION=unreachable) as base:
+        response = httpx.get(f"{base}/api/calls", headers={"x-functions-key": FUNCTION_KEY}, timeout=120)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert response.headers["retry-after"] == "5"
