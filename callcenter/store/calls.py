@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
-import zlib
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -16,15 +14,7 @@ from callcenter.config import Settings
 from callcenter.errors import InvalidInput, NotFound
 from callcenter.store.tables import CALL_EVENTS, CALLS, SEEN_EVENTS, entity_without_metadata, table
 
-SHARDS = 32  # call records spread over partitions: one partition serves about 2,000 operations per second
-
-
-def call_partition(call_id: str) -> str:
-    """The record's partition, from a stable hash of the call id (so a point read needs only the id)."""
-    return f"call-{zlib.crc32(call_id.encode()) % SHARDS:02d}"
-
-
-PAGE_TOKEN = re.compile(r"call-\d{2}")
+PARTITION = "call"
 MAX_PAGE = 100
 
 
@@ -81,7 +71,7 @@ class CallRecord:
         entity = asdict(self)
         entity["context"] = json.dumps(self.context)
         entity["usage"] = json.dumps(self.usage)
-        return {"PartitionKey": call_partition(self.call_id), "RowKey": self.call_id, **entity}
+        return {"PartitionKey": PARTITION, "RowKey": self.call_id, **entity}
 
     @classmethod
     def from_entity(cls, entity: Any) -> CallRecord:
@@ -115,7 +105,7 @@ async def get_call(settings: Settings, call_id: str) -> CallRecord:
     """Raises NotFound for an unknown call."""
     async with table(settings, CALLS) as calls:
         try:
-            return CallRecord.from_entity(await calls.get_entity(call_partition(call_id), call_id))
+            return CallRecord.from_entity(await calls.get_entity(PARTITION, call_id))
         except ResourceNotFoundError:
             raise NotFound(f"unknown call '{call_id}'", code="unknown_call") from None
 
@@ -124,7 +114,7 @@ async def update_call(settings: Settings, call_id: str, **changes: Any) -> None:
     """Merge `changes` into the record (JSON fields are re-encoded)."""
     from azure.data.tables import UpdateMode  # lazily, as the table clients are (store.tables)
 
-    entity: dict[str, Any] = {"PartitionKey": call_partition(call_id), "RowKey": call_id}
+    entity: dict[str, Any] = {"PartitionKey": PARTITION, "RowKey": call_id}
     for key, value in changes.items():
         entity[key] = json.dumps(value) if isinstance(value, dict) else value
     async with table(settings, CALLS) as calls:
@@ -148,11 +138,8 @@ async def list_calls(
     limit: int = 50,
     page_token: str | None = None,
 ) -> tuple[list[CallRecord], str | None]:
-    """A page of records, newest first within the page, with a token for the next page.
-
-    The token is the last record's `partition/call id` (records come in partition, then id, order).
-    """
-    clauses = ["PartitionKey ge 'call-' and PartitionKey lt 'call.'"]
+    """A page of records, newest first within the page, with a token for the next page."""
+    clauses = [f"PartitionKey eq '{PARTITION}'"]
     for column, value, op in (
         ("direction", direction, "eq"),
         ("outcome", outcome, "eq"),
@@ -162,19 +149,14 @@ async def list_calls(
         if value:
             clauses.append(f"{column} {op} '{_odata_string(value)}'")
     if page_token:
-        partition, _, row = page_token.partition("/")
-        if not PAGE_TOKEN.fullmatch(partition) or not row:
-            raise InvalidInput("page_token is not one this API gave out", code="bad_page_token")
-        partition, row = _odata_string(partition), _odata_string(row)
-        clauses.append(f"(PartitionKey gt '{partition}' or (PartitionKey eq '{partition}' and RowKey gt '{row}'))")
+        clauses.append(f"RowKey gt '{_odata_string(page_token)}'")
     records: list[CallRecord] = []
     async with table(settings, CALLS) as calls:
         async for entity in calls.query_entities(" and ".join(clauses), results_per_page=limit):
             records.append(CallRecord.from_entity(entity))
             if len(records) >= limit:
                 break
-    last = records[-1].call_id if records else ""
-    next_token = f"{call_partition(last)}/{last}" if len(records) >= limit else None
+    next_token = records[-1].call_id if len(records) >= limit else None
     records.sort(key=lambda r: r.started_at, reverse=True)
     return records, next_token
 

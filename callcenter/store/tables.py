@@ -38,12 +38,18 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[T
 
 
 def _new_service(settings: Settings) -> TableServiceClient:
+    import urllib.request
+
+    from azure.core.pipeline.transport import AioHttpTransport
     from azure.data.tables.aio import TableServiceClient  # lazily: the async SDK is slow to import
 
+    # With proxy settings trusted, aiohttp re-reads the proxy environment and ~/.netrc on every
+    # request (a tenth of a campaign dial's CPU); trust them only when a proxy is configured at all.
+    transport = AioHttpTransport(use_env_settings=bool(urllib.request.getproxies()))
     if settings.tables_connection:
-        return TableServiceClient.from_connection_string(settings.tables_connection)
+        return TableServiceClient.from_connection_string(settings.tables_connection, transport=transport)
     if settings.tables_endpoint:
-        return TableServiceClient(settings.tables_endpoint, credential=get_credential())
+        return TableServiceClient(settings.tables_endpoint, credential=get_credential(), transport=transport)
     raise FeatureNotConfigured(
         "call records are not configured: set CALLCENTER_TABLES_CONNECTION or CALLCENTER_TABLES_ENDPOINT"
     )
