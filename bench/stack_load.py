@@ -13,8 +13,9 @@ and the function app), hears the answer and hangs up; when a call ends the next 
 Afterwards every call must have an ended record with the complete transcript (greeting, the
 caller's question, the answer) and its tool call. Reported: calls started per second, records
 complete, p50/p99 of the host's handling time for ACS callbacks, Event Grid deliveries and the
-bridge's internal calls (from the host's `function X -> status in N ms` log lines), and errors
-(missing or incomplete records, non-2xx answers, callbacks ACS had to retry).
+bridge's internal calls (from the host's `function X -> status in N ms` log lines), errors
+(missing or incomplete records, non-2xx answers, callbacks ACS had to retry), and each process's CPU
+(user + system, from /proc) per call-second: what N calls would need from the machine.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import statistics
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +73,29 @@ class Level:
     errors: Counter[str] = field(default_factory=Counter)
     timings: dict[str, list[float]] = field(default_factory=dict)
     complete: int = 0
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per service, during the level
+    call_seconds: float = 0.0  # summed over calls, answer to hang-up
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _connected_seconds(sim: dict[str, Any]) -> float:
+    """How long the simulator's call was answered (its audio flowed)."""
+    if not sim.get("answered_at") or not sim.get("ended_at"):
+        return 0.0
+    answered, ended = datetime.fromisoformat(sim["answered_at"]), datetime.fromisoformat(sim["ended_at"])
+    return max(0.0, (ended - answered).total_seconds())
+
+
+def _cpu_by_service(stack: Stack) -> dict[str, float]:
+    return {s.name.split()[0]: _cpu_seconds(s.process.pid) for s in stack.services if s.process is not None}
 
 
 async def _start_call(acs: httpx.AsyncClient, api: httpx.AsyncClient, level: Level, index: int) -> None:
@@ -122,6 +148,7 @@ async def _drive(stack: Stack, level: Level, first_index: int) -> None:
             call.sim = sims.get(call.number, {})
             if call.sim.get("state") != "disconnected":
                 level.errors["call never ended"] += 1
+            level.call_seconds += _connected_seconds(call.sim)
 
 
 async def _inbound_ids(api: httpx.AsyncClient) -> dict[str, str]:
@@ -215,13 +242,17 @@ def report(level: Level) -> str:
         cells.append(f"{_percentile(values, 50):.0f} / {_percentile(values, 99):.0f}")
     errors = sum(n for key, n in level.errors.items() if n)
     cells.append(str(errors) + (f" ({dict(+level.errors)})" if errors else ""))
+    per_call_second = {name: ms / level.call_seconds for name, ms in level.cpu_ms.items()} if level.call_seconds else {}
+    cells.append(", ".join(f"{name} {ms:.1f}" for name, ms in sorted(per_call_second.items())) or "-")
+    cells.append(f"{sum(per_call_second.values()):.1f}" if per_call_second else "-")
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = (
     "| Concurrent calls | Seconds | Calls started | Started/s | Complete records | "
-    "Callback ms p50 / p99 | IncomingCall ms p50 / p99 | Tool call ms p50 / p99 | Errors |\n"
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    "Callback ms p50 / p99 | IncomingCall ms p50 / p99 | Tool call ms p50 / p99 | Errors | "
+    "CPU ms per call-second by process | total |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"
 )
 
 
@@ -245,7 +276,10 @@ async def run(levels: list[int], seconds: float, data_dir: Path) -> list[Level]:
         for target in levels:
             level = Level(target, seconds)
             offset = host_log.stat().st_size
+            cpu_before = _cpu_by_service(stack)
             await _drive(stack, level, index)
+            cpu_after = _cpu_by_service(stack)
+            level.cpu_ms = {name: 1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) for name in cpu_after}
             index += len(level.calls)
             await _check_records(stack, level)
             _read_host_log(host_log, offset, level)

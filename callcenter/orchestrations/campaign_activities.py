@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,15 +75,19 @@ def _final_bucket(row: Any) -> Bucket:
     return Bucket(last) if last else Bucket.NOT_CALLED
 
 
+def _no_moves() -> dict[str, int]:
+    return {b.value: 0 for b in Bucket}
+
+
+@dataclass
 class _Claim:
     """The operations of one claim on a slice, and what it found."""
 
-    def __init__(self) -> None:
-        self.ops: list[Any] = []
-        self.moves = {b.value: 0 for b in Bucket}
-        self.claimed: list[dict[str, Any]] = []
-        self.requeued: list[datetime] = []  # window closed: queued again for when it opens
-        self.next_due: int | None = None  # epoch seconds of the slice's earliest queue row after the claim
+    ops: list[Any] = field(default_factory=list)
+    moves: dict[str, int] = field(default_factory=_no_moves)  # counter changes by bucket
+    claimed: list[dict[str, Any]] = field(default_factory=list)
+    requeued: list[datetime] = field(default_factory=list)  # window closed: queued again for when it opens
+    next_due: int | None = None  # epoch seconds of the slice's earliest queue row after the claim
 
 
 async def _plan_claim(
@@ -259,12 +264,14 @@ async def campaign_record_outcomes(request: dict[str, Any]) -> dict[str, Any]:
     return {"recorded": recorded, "retries": sorted(retries.items())}
 
 
+@dataclass
 class _Outcomes:
-    def __init__(self) -> None:
-        self.ops: list[Any] = []
-        self.moves = {b.value: 0 for b in Bucket}
-        self.count = 0
-        self.retries: list[datetime] = []
+    """The operations that record a chunk of finished calls of one slice."""
+
+    ops: list[Any] = field(default_factory=list)
+    moves: dict[str, int] = field(default_factory=_no_moves)
+    count: int = 0
+    retries: list[datetime] = field(default_factory=list)  # when the retried contacts are due
 
 
 async def _plan_outcomes(
