@@ -12,7 +12,9 @@ direction's latency is measured per frame.
 
 The load side is kept cheap so that it does not starve the bridge on a small machine: one sender task
 for all calls (calls spread over `SLOTS` phases of the 20 ms period, as independent phone calls are),
-frames built by string concatenation, tags read by slicing, and uvloop when installed. Bridge CPU is
+frames built by string concatenation, tags read by slicing, uvloop when installed, and the bridge's
+own push connections (`bridge/websocket.py`: messages handled in `data_received`, writes without
+awaiting) on both load processes. Bridge CPU is
 read from /proc (user + system time of the bridge process only, so other load on the machine does not
 count) and divided by the call-seconds the bridge actually relayed (its frame counters), so a saturated
 run cannot look cheap by relaying less. The load processes' CPU is reported separately.
@@ -43,13 +45,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from bridge.acs_protocol import FRAME_MS
 from bridge.playback import LEAD_MS
 from bridge.tokens import issue_media_token
+from bridge.websocket import Message, PushClientConnection, PushServerConnection
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-call-token-secret-0123456789abcdef"  # noqa: S105 - loopback-only test secret
@@ -127,65 +130,68 @@ async def _echo_model(port: int, results: Any, tool_calls: int, seconds: float) 
     tools = {"asked": 0, "answered": 0, "wrong": 0, "error": 0}  # wrong = another call's answer
 
     async def session(ws: ServerConnection) -> None:
+        assert isinstance(ws, PushServerConnection)
         asked: dict[str, int] = {}
-        await ws.send(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
-        try:
-            async for message in ws:
-                assert isinstance(message, str)
-                if message.startswith(APPEND_HEAD):
-                    # The bridge builds appends by concatenation; slicing keeps this process cheap.
-                    audio = message[len(APPEND_HEAD) : -2]
-                    uplink_at = time.monotonic()
-                    call, seq = read_tag(audio)
-                    uplink.append((call, seq, uplink_at))
-                    if call < tool_calls and seq and seq % ask_every == 0 and seq <= last_ask:
-                        # every 2 s of audio, stopping a second before the call ends: all must be answered
-                        tool_call_id = f"tc-{call}-{seq}"
-                        asked[tool_call_id] = call
-                        tools["asked"] += 1
-                        done = {
-                            "type": "response.function_call_arguments.done",
-                            "call_id": tool_call_id,
-                            "name": "lookup",
-                            "arguments": json.dumps({"call": call}),
-                            "item_id": f"fc-{call}-{seq}",
-                        }
-                        await ws.send(json.dumps(done))
-                    downlink[(call, seq)] = time.monotonic()
-                    broadcast(
-                        [ws],
-                        '{"type":"response.output_audio.delta","item_id":"echo-'
-                        + str(call)
-                        + '","content_index":0,"delta":"'
-                        + audio
-                        + '"}',
-                    )
-                    continue
-                event = json.loads(message)
-                kind = event["type"]
-                if kind == "session.update":
-                    await ws.send(json.dumps({"type": "session.updated", "session": event["session"]}))
-                elif kind == "response.create":
-                    await ws.send('{"type":"response.created","response":{"id":"r"}}')
-                    await ws.send(
-                        '{"type":"response.done","response":{"id":"r","status":"completed","usage":{"total_tokens":1}}}'
-                    )
-                elif kind == "conversation.item.create" and event["item"]["type"] == "function_call_output":
-                    item = event["item"]
-                    owner = asked.pop(item["call_id"], None)
-                    output = json.loads(item["output"])
-                    if "error" in output:
-                        tools["error"] += 1  # a tool timeout or failure reported to the model
-                    elif owner is not None and output.get("call") == owner and output.get("path") == f"bench-{owner}":
-                        tools["answered"] += 1
-                    else:
-                        tools["wrong"] += 1
-        except ConnectionClosed:
-            pass
+
+        def on_message(message: Message) -> None:
+            assert isinstance(message, str)
+            if message.startswith(APPEND_HEAD):
+                # The bridge builds appends by concatenation; slicing keeps this process cheap.
+                audio = message[len(APPEND_HEAD) : -2]
+                uplink_at = time.monotonic()
+                call, seq = read_tag(audio)
+                uplink.append((call, seq, uplink_at))
+                if call < tool_calls and seq and seq % ask_every == 0 and seq <= last_ask:
+                    # every 2 s of audio, stopping a second before the call ends: all must be answered
+                    tool_call_id = f"tc-{call}-{seq}"
+                    asked[tool_call_id] = call
+                    tools["asked"] += 1
+                    done = {
+                        "type": "response.function_call_arguments.done",
+                        "call_id": tool_call_id,
+                        "name": "lookup",
+                        "arguments": json.dumps({"call": call}),
+                        "item_id": f"fc-{call}-{seq}",
+                    }
+                    ws.send_now(json.dumps(done))
+                downlink[(call, seq)] = time.monotonic()
+                ws.send_now(
+                    '{"type":"response.output_audio.delta","item_id":"echo-'
+                    + str(call)
+                    + '","content_index":0,"delta":"'
+                    + audio
+                    + '"}'
+                )
+                return
+            event = json.loads(message)
+            kind = event["type"]
+            if kind == "session.update":
+                ws.send_now(json.dumps({"type": "session.updated", "session": event["session"]}))
+            elif kind == "response.create":
+                ws.send_now('{"type":"response.created","response":{"id":"r"}}')
+                ws.send_now(
+                    '{"type":"response.done","response":{"id":"r","status":"completed","usage":{"total_tokens":1}}}'
+                )
+            elif kind == "conversation.item.create" and event["item"]["type"] == "function_call_output":
+                item = event["item"]
+                owner = asked.pop(item["call_id"], None)
+                output = json.loads(item["output"])
+                if "error" in output:
+                    tools["error"] += 1  # a tool timeout or failure reported to the model
+                elif owner is not None and output.get("call") == owner and output.get("path") == f"bench-{owner}":
+                    tools["answered"] += 1
+                else:
+                    tools["wrong"] += 1
+
+        ws.send_now(json.dumps({"type": "session.created", "session": {"type": "realtime"}}))
+        ws.set_handler(on_message)
+        await ws.wait_closed()
 
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with serve(session, "127.0.0.1", port, compression=None, max_size=None):
+    async with serve(
+        session, "127.0.0.1", port, compression=None, max_size=None, create_connection=PushServerConnection
+    ):
         results.put("ready")
         await stop.wait()
     results.put({"uplink": uplink, "downlink": downlink, "tools": tools})
@@ -243,7 +249,7 @@ class AcsCall:
     """One simulated ACS media connection and what it sent and received."""
 
     index: int
-    ws: ClientConnection | None = None  # set once connected and AudioMetadata is sent
+    ws: PushClientConnection | None = None  # set once connected and AudioMetadata is sent
     sent: dict[int, float] = field(default_factory=dict)  # seq -> sent at
     received: list[tuple[int, float]] = field(default_factory=list)  # (seq, received at)
     dropped: bool = False
@@ -263,24 +269,26 @@ async def acs_call(bridge_port: int, call: AcsCall, done: asyncio.Event) -> None
             "length": FRAME,
         },
     }
+
+    def on_message(message: Message) -> None:
+        received_at = time.monotonic()
+        if isinstance(message, str) and message.startswith(DOWNLINK_HEAD):
+            call.received.append((read_tag(message[len(DOWNLINK_HEAD) :])[1], received_at))
+
     try:
-        async with connect(url, compression=None, max_size=None, open_timeout=60) as ws:
+        async with connect(
+            url, compression=None, max_size=None, open_timeout=60, create_connection=PushClientConnection
+        ) as ws:
+            assert isinstance(ws, PushClientConnection)
+            ws.set_handler(on_message)
             await ws.send(json.dumps(meta))
             call.ws = ws
-
-            async def read() -> None:
-                with contextlib.suppress(ConnectionClosed):
-                    async for message in ws:
-                        received_at = time.monotonic()
-                        if isinstance(message, str) and message.startswith(DOWNLINK_HEAD):
-                            call.received.append((read_tag(message[len(DOWNLINK_HEAD) :])[1], received_at))
-
-            reader = asyncio.create_task(read())
+            closed = asyncio.create_task(ws.wait_closed())
             stopped = asyncio.create_task(done.wait())
-            await asyncio.wait([reader, stopped], return_when=asyncio.FIRST_COMPLETED)
-            if reader.done():
+            await asyncio.wait([closed, stopped], return_when=asyncio.FIRST_COMPLETED)
+            if closed.done():
                 call.dropped = True  # the bridge closed the call before the run ended
-            reader.cancel()
+            closed.cancel()
             stopped.cancel()
     except (ConnectionClosed, OSError):
         call.dropped = True
@@ -299,7 +307,7 @@ async def send_audio(calls: list[AcsCall], seconds: float, start_at: float) -> N
                     continue
                 call.sent[seq] = time.monotonic()
                 # Synchronous write (no per-frame await): the generator must cost little next to the bridge.
-                broadcast([call.ws], UPLINK_HEAD + tagged_b64(call.index, seq) + UPLINK_END)
+                call.ws.send_now(UPLINK_HEAD + tagged_b64(call.index, seq) + UPLINK_END)
 
 
 async def http_get(port: int, path: str) -> httpx.Response:

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-import string
 from collections.abc import Callable
 from typing import Any
 
+from bridge.b64 import is_base64
 from bridge.events import CallerAudio, CallerDtmf, CallerEvent, MediaStarted
 
 # ACS streams PCM16 mono at one of these rates; 20 ms frames are 640 or 960 bytes.
 SUPPORTED_RATES = (16000, 24000)
 FRAME_MS = 20
 
-# Base64 alphabet check without decoding: the uplink forwards the string as is into JSON we build
-# by concatenation, so it must not carry a quote or backslash.
-_B64_ALPHABET = (string.ascii_letters + string.digits + "+/").encode()
+# The uplink forwards the base64 as is into JSON built by concatenation (checked by `is_base64`).
 _MAX_B64_CHARS = 65536
 
 # The hot path: every call sends 50 AudioData frames a second, compact JSON with the fields in this
@@ -70,21 +68,9 @@ def _parse_audio(body: dict[str, Any]) -> CallerAudio:
     silent = audio.get("silent", False) is True
     if not isinstance(data, str):
         raise AcsProtocolError("audioData.data must be a base64 string")
-    if not _is_base64(data):
+    if not is_base64(data, _MAX_B64_CHARS):
         raise AcsProtocolError("audioData.data is not valid base64 of a bounded size")
     return CallerAudio(audio_b64=data, silent=silent)
-
-
-def _is_base64(data: str) -> bool:
-    """Whole 4-character groups of the base64 alphabet, '=' padding only at the end; no decoding.
-
-    `bytes.translate` deletes the alphabet in one C pass: ~1 us for a 24 kHz frame, against ~4 us
-    for the equivalent regex.
-    """
-    if len(data) > _MAX_B64_CHARS or len(data) % 4 or not data.isascii():
-        return False
-    body = data.rstrip("=")
-    return len(data) - len(body) <= 2 and not body.encode("ascii").translate(None, _B64_ALPHABET)
 
 
 def _parse_compact_audio(text: str) -> CallerAudio | None:
@@ -96,7 +82,7 @@ def _parse_compact_audio(text: str) -> CallerAudio | None:
     end = text.find('"', start)
     silent = _AUDIO_TAILS.get(text[end:]) if end >= 0 else None
     data = text[start:end]
-    if silent is None or not _is_base64(data):
+    if silent is None or not is_base64(data, _MAX_B64_CHARS):
         return None
     return CallerAudio(audio_b64=data, silent=silent)
 

@@ -7,6 +7,7 @@ tag. A new media provider means one new codec producing the same caller-side eve
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,11 +57,20 @@ class ResponseStarted:
 
 @dataclass(frozen=True, slots=True)
 class AgentAudio:
-    """A chunk of agent speech (24 kHz PCM16, decoded) belonging to one output item."""
+    """A chunk of agent speech (24 kHz PCM16) belonging to one output item.
+
+    Kept as the model's base64 (checked, not decoded): on the 24 kHz path it is cut into ACS frames
+    as text, so downlink audio is never decoded and re-encoded.
+    """
 
     item_id: str
-    pcm: bytes
+    audio_b64: str
     content_index: int = 0
+
+    @property
+    def pcm(self) -> bytes:
+        """The decoded PCM (for tests and the resampling path)."""
+        return base64.b64decode(self.audio_b64)
 
 
 @dataclass(frozen=True, slots=True)

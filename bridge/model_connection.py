@@ -12,9 +12,10 @@ import logging
 import time
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 
 from bridge.settings import BridgeSettings
+from bridge.websocket import PushClientConnection
 
 log = logging.getLogger("bridge.model")
 
@@ -52,7 +53,7 @@ class ModelConnector:
                 self._token, self._token_expires = token.token, float(token.expires_on)
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def open(self) -> ClientConnection:
+    async def open(self) -> PushClientConnection:
         """Connect to the deployment's Realtime endpoint.
 
         Raises:
@@ -60,8 +61,9 @@ class ModelConnector:
         """
         try:
             headers = await self._auth_headers()
-            return await connect(
+            connection = await connect(
                 self._url,
+                create_connection=PushClientConnection,  # events go to a handler, no queue (websocket.py)
                 additional_headers=headers,
                 open_timeout=self._open_timeout,
                 close_timeout=1.0,  # a hung-up call must not keep a billed session open
@@ -72,6 +74,8 @@ class ModelConnector:
             )
         except Exception as exc:  # every failure means the same thing: no model session
             raise ModelConnectError(f"{type(exc).__name__}: {_describe(exc)}") from None
+        assert isinstance(connection, PushClientConnection)
+        return connection
 
     async def aclose(self) -> None:
         if self._credential is not None:

@@ -6,6 +6,11 @@ barge-in. So frames go out at the rate ACS plays them, and because a frame only 
 "sent" is "played" to within one frame: that is the number `conversation.item.truncate` needs. A small
 lead (LEAD_MS) is allowed so jitter does not starve ACS; `played_ms` subtracts what is still buffered.
 
+On the 24 kHz path the model's base64 is cut into frames as text (`enqueue_b64`): a 20 ms frame is
+960 bytes, exactly 1280 base64 characters, so unpadded deltas split on character boundaries and the
+audio is never decoded and re-encoded. A padded delta (a byte count not divisible by 3) or the 16 kHz
+path (resampling) takes the PCM path, `enqueue`.
+
 `Playback` has no timer of its own: `pump` sends whatever is due, and the relay calls it when audio
 arrives (so a frame that is due goes out at once) while the replica's one `Pacer` calls it for the
 frames that must wait. One timer per call meant a wake-up per frame per call.
@@ -50,12 +55,15 @@ class Playback:
         self._send = send  # writes one text frame to the ACS socket (without waiting)
         self._rate = sample_rate  # ACS sample rate
         self._frame_bytes = frame_bytes(sample_rate)
+        # Base64 characters per frame, when frames can be cut from base64 text (bytes divisible by 3).
+        self._frame_chars = self._frame_bytes // 3 * 4 if self._frame_bytes % 3 == 0 else 0
         self._on_frame = on_frame  # metrics hook, called per frame sent
         self._clock = clock
         # None on the 24 kHz path: model audio goes to ACS without resampling.
         self._resampler = Resampler(MODEL_RATE, sample_rate) if sample_rate != MODEL_RATE else None
         self._queue: deque[tuple[str, str, int]] = deque()  # (item id, base64 frame, real samples)
         self._partial = bytearray()  # the start of the next frame of `_partial_item`
+        self._partial_b64 = ""  # ... or that start as unpadded base64 (at most one of the two is set)
         self._partial_item = ""
         self._open_items: set[str] = set()  # items the model is still generating audio for
         self._cut_items: set[str] = set()  # items interrupted: later deltas for them are dropped
@@ -76,14 +84,30 @@ class Playback:
         buffered_ms = max(0.0, self._buffer_end - self._clock()) * 1000
         return max(0, int(sent_ms - buffered_ms))
 
+    def enqueue_b64(self, item_id: str, audio_b64: str) -> None:
+        """Add a chunk of 24 kHz model audio as (checked) base64; cut as text when no resampling is needed."""
+        if item_id in self._cut_items:
+            return
+        chars = self._frame_chars
+        if not chars or self._resampler is not None or self._partial or audio_b64.endswith("="):
+            self.enqueue(item_id, base64.b64decode(audio_b64))
+            return
+        self._start_item(item_id)
+        text = self._partial_b64 + audio_b64
+        usable = len(text) - len(text) % chars
+        samples = self._frame_bytes // 2
+        for start in range(0, usable, chars):
+            self._queue.append((item_id, text[start : start + chars], samples))
+        self._partial_b64 = text[usable:]  # whole 4-character groups: still unpadded base64
+
     def enqueue(self, item_id: str, pcm24: bytes) -> None:
         """Add a chunk of 24 kHz model audio for `item_id`; complete frames join the queue."""
         if item_id in self._cut_items:
             return
-        if item_id != self._partial_item:
-            self._flush_partial()
-            self._partial_item = item_id
-        self._open_items.add(item_id)
+        self._start_item(item_id)
+        if self._partial_b64:
+            self._partial += base64.b64decode(self._partial_b64)
+            self._partial_b64 = ""
         pcm = self._resampler.process(pcm24) if self._resampler else pcm24
         self._partial += pcm
         size = self._frame_bytes
@@ -92,6 +116,17 @@ class Playback:
             frame = bytes(self._partial[start : start + size])
             self._queue.append((item_id, base64.b64encode(frame).decode("ascii"), size // 2))
         del self._partial[:usable]
+        if self._frame_chars and self._resampler is None and len(self._partial) % 3 == 0:
+            # Back to the base64 path for the next deltas (the leftover encodes without padding).
+            self._partial_b64 = base64.b64encode(self._partial).decode("ascii")
+            self._partial.clear()
+
+    def _start_item(self, item_id: str) -> None:
+        """Audio for `item_id` begins or goes on: a different item first flushes the previous one's partial frame."""
+        if item_id != self._partial_item:
+            self._flush_partial()
+            self._partial_item = item_id
+        self._open_items.add(item_id)
 
     def finish_item(self, item_id: str) -> None:
         """The model has sent all audio of `item_id`: pad and queue its last partial frame."""
@@ -100,6 +135,9 @@ class Playback:
             self._flush_partial()
 
     def _flush_partial(self) -> None:
+        if self._partial_b64:
+            self._partial += base64.b64decode(self._partial_b64)
+            self._partial_b64 = ""
         if self._partial:
             real = len(self._partial) // 2
             frame = bytes(self._partial) + bytes(self._frame_bytes - len(self._partial))
@@ -113,17 +151,18 @@ class Playback:
 
     def is_speaking(self) -> bool:
         """True while agent audio is queued or still being generated."""
-        return bool(self._queue or self._partial or self._open_items)
+        return bool(self._queue or self._partial or self._partial_b64 or self._open_items)
 
     def interrupt(self) -> list[CutItem]:
         """Drop all queued audio (barge-in); returns each cut item with the ms the caller heard."""
         cut_ids = list(dict.fromkeys([*(i for i, _, _ in self._queue), *self._open_items]))
-        if self._partial:
+        if self._partial or self._partial_b64:
             cut_ids.append(self._partial_item)
         if self._playing_item and self.is_speaking() and self._playing_item not in cut_ids:
             cut_ids.insert(0, self._playing_item)
         self._queue.clear()
         self._partial.clear()
+        self._partial_b64 = ""
         self._open_items.clear()
         self._cut_items.update(cut_ids)
         if self._resampler is not None:  # old speech must not bleed into the next reply

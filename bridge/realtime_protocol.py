@@ -8,11 +8,11 @@ Event names follow the GA reference (`response.output_audio.delta`, not the prev
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
 
+from bridge.b64 import is_base64
 from bridge.events import (
     AgentAudio,
     AgentAudioDone,
@@ -27,6 +27,10 @@ from bridge.events import (
     SpeechStopped,
     ToolCallRequested,
 )
+
+AUDIO_DELTA = "response.output_audio.delta"
+# Deltas may carry seconds of audio; the model socket's own limit (16 MiB) bounds them anyway.
+MAX_DELTA_CHARS = 16 * 1024 * 1024
 
 
 class RealtimeProtocolError(ValueError):
@@ -48,11 +52,37 @@ def _int(body: dict[str, Any], key: str) -> int:
 
 
 def _audio_delta(body: dict[str, Any]) -> AgentAudio:
+    delta = _str(body, "delta")
+    if not is_base64(delta, MAX_DELTA_CHARS):
+        raise RealtimeProtocolError("response.output_audio.delta: 'delta' is not base64")
+    return AgentAudio(item_id=_str(body, "item_id"), audio_b64=delta, content_index=_int(body, "content_index"))
+
+
+def _compact_audio_delta(text: str) -> AgentAudio | None:
+    """The hot path: an audio delta whose `delta` is its last member, parsed without scanning the audio.
+
+    If the text ends with `,"delta":"<base64>"}`, that string is a member of the outermost object
+    (the closing brace is the last character; base64 has no quote or backslash, so the text with the
+    audio removed has the same structure). That stub is parsed as JSON (duplicate keys resolve to
+    the last one, as the full parse would). Anything else returns None and takes the general parser,
+    so this accepts nothing the general one would refuse.
+    """
+    if not text.endswith('"}'):
+        return None
+    key = text.rfind('"delta":"')
+    if key < 1 or text[key - 1] not in ",{":  # a key, not an escaped quote inside a string
+        return None
+    start = key + len('"delta":"')
+    audio = text[start:-2]
+    if not is_base64(audio, MAX_DELTA_CHARS):
+        return None
     try:
-        pcm = base64.b64decode(_str(body, "delta"), validate=True)
-    except ValueError:  # binascii.Error, or a non-ASCII string (b64decode refuses it before decoding)
-        raise RealtimeProtocolError("response.output_audio.delta: 'delta' is not base64") from None
-    return AgentAudio(item_id=_str(body, "item_id"), pcm=pcm, content_index=_int(body, "content_index"))
+        body = json.loads(text[:start] + '"}')
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict) or body.get("type") != AUDIO_DELTA:
+        return None
+    return AgentAudio(item_id=_str(body, "item_id"), audio_b64=audio, content_index=_int(body, "content_index"))
 
 
 def _response_done(body: dict[str, Any]) -> ResponseDone:
@@ -87,7 +117,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ModelEvent]] = {
     "session.created": lambda b: SessionReady(updated=False),
     "session.updated": lambda b: SessionReady(updated=True),
     "response.created": _response_created,
-    "response.output_audio.delta": _audio_delta,
+    AUDIO_DELTA: _audio_delta,
     "response.output_audio.done": lambda b: AgentAudioDone(item_id=_str(b, "item_id")),
     "input_audio_buffer.speech_started": lambda b: SpeechStarted(
         audio_start_ms=_int(b, "audio_start_ms"), item_id=str(b.get("item_id", ""))
@@ -116,6 +146,10 @@ def parse_server_event(text: str | bytes) -> ModelEvent | None:
     Raises:
         RealtimeProtocolError: not a JSON object with a `type`, or a used event with a bad shape.
     """
+    if isinstance(text, str):
+        audio = _compact_audio_delta(text)
+        if audio is not None:
+            return audio
     try:
         body = json.loads(text)
     except (ValueError, RecursionError):

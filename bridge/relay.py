@@ -1,16 +1,18 @@
-"""The socket loops of one call: ACS media <-> Realtime session.
+"""The relay of one call: ACS media <-> Realtime session.
 
-`CallRelay.run` owns a call from handshake to teardown. Its loops only read, parse (through the
-codecs), dispatch on the event class, and write. Whatever ends the call (hang-up, model failure,
-limits, drain, a crash) goes through `finish`, and teardown always closes the model session first
-(it is billed), then the media socket, then flushes the call's events.
+`CallRelay.run` owns a call from handshake to teardown. Each socket hands its messages to a handler
+(`_on_acs_message`, `_on_model_message`) that parses them through the codecs, dispatches on the
+event class and writes, without a task switch per message (`bridge/websocket.py`); small tasks only
+watch for a socket closing, the call's limits, tool calls and event batches. Whatever ends the call
+(hang-up, model failure, limits, drain, a crash) goes through `finish`, and teardown always closes
+the model session first (it is billed), then the media socket, then flushes the call's events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
+import contextvars
 import json
 import logging
 import time
@@ -18,8 +20,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
@@ -50,6 +50,7 @@ from bridge.resample import Resampler
 from bridge.session import AgentConfig, CallSession, CallState, EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
+from bridge.websocket import Message, PushClientConnection, PushServerConnection
 
 log = logging.getLogger("bridge.relay")
 
@@ -57,6 +58,12 @@ _MAX_RECONNECTS_PER_CALL = 3
 # How long a finished call keeps retrying its last events while the function app is unreachable.
 _FINAL_FLUSH_SECONDS = 60.0
 _RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
+# websockets closed the media socket itself for a bad frame: why the call ended.
+_REFUSED_FRAMES = {
+    CloseCode.MESSAGE_TOO_BIG: "frame too big",
+    CloseCode.INVALID_DATA: "invalid UTF-8",
+    CloseCode.PROTOCOL_ERROR: "WebSocket protocol error",
+}
 
 
 class CallLog(logging.LoggerAdapter[logging.Logger]):
@@ -83,7 +90,7 @@ class RelayDeps:
 class CallRelay:
     """Relays one call's audio and events until the call ends."""
 
-    def __init__(self, acs_socket: ServerConnection, call_id: str, deps: RelayDeps) -> None:
+    def __init__(self, acs_socket: PushServerConnection, call_id: str, deps: RelayDeps) -> None:
         self.session = CallSession(call_id=call_id)
         self._acs = acs_socket
         self._deps = deps
@@ -91,7 +98,7 @@ class CallRelay:
         self._events = EventBatcher(
             deps.function_app, call_id, deps.settings.event_flush_seconds, on_notices=self._handle_notices
         )
-        self._model: ClientConnection | None = None
+        self._model: PushClientConnection | None = None
         self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
         self._reconnects = 0
         self._playback: Playback | None = None
@@ -100,6 +107,9 @@ class CallRelay:
         self._ended = asyncio.Event()
         self._close: tuple[CloseCode, str] = (CloseCode.NORMAL_CLOSURE, "call ended")
         self._tasks: list[asyncio.Task[None]] = []
+        # The call's context (its trace span), for tool tasks started from socket callbacks, which
+        # run in the server's context rather than the call's.
+        self._context = contextvars.copy_context()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -112,6 +122,7 @@ class CallRelay:
     async def run(self) -> None:
         """Run the call to its end. Never raises; always releases the model session and the socket."""
         with telemetry.call_span(self.session.call_id):  # the call's tasks and requests inherit it
+            self._context = contextvars.copy_context()
             await self._run()
 
     async def _run(self) -> None:
@@ -119,7 +130,10 @@ class CallRelay:
             await self._start()
             if not self._ended.is_set():
                 self.session.transition(CallState.ACTIVE)
-                for loop in (self._read_acs, self._read_model, self._watch_limits):
+                assert self._model is not None
+                self._model.set_handler(self._on_model_message)
+                self._acs.set_handler(self._on_acs_message)  # audio that arrived meanwhile goes first
+                for loop in (self._watch_acs, self._watch_model, self._watch_limits):
                     self._spawn(loop)
                 self._spawn(self._events.run)
             await self._ended.wait()
@@ -168,9 +182,7 @@ class CallRelay:
             self._events.add("model_failed", reason=f"connect failed: {exc}")
             self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
             return
-        try:
-            await self._configure_model(greet=True)
-        except ConnectionClosed:
+        if not self._configure_model(greet=True):
             self._events.add("model_failed", reason="model closed during set-up")
             self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
             return
@@ -181,7 +193,7 @@ class CallRelay:
         deadline = time.monotonic() + self._deps.settings.idle_timeout_seconds
         while True:
             try:
-                message = await asyncio.wait_for(self._acs.recv(), max(0.0, deadline - time.monotonic()))
+                message = await asyncio.wait_for(self._acs.receive(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
                 self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, "no AudioMetadata received")
                 return None
@@ -195,18 +207,24 @@ class CallRelay:
                 self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, "AudioMetadata must come first")
                 return None
 
-    async def _configure_model(self, *, greet: bool) -> None:
-        """Send the agent's session; greet on a new call, restore context after a reconnect."""
-        assert self._model is not None and self.session.agent is not None
-        await self._model.send(rt.session_update(self.session.agent.session))
+    def _configure_model(self, *, greet: bool) -> bool:
+        """Send the agent's session; greet on a new call, restore context after a reconnect.
+
+        False when the model connection is already closed (nothing more was sent).
+        """
+        model, agent = self._model, self.session.agent
+        assert model is not None and agent is not None
+        messages = [rt.session_update(agent.session)]
         if greet:
-            greeting = self.session.agent.greeting
-            await self._model.send(rt.response_create(rt.greeting_instructions(greeting) if greeting else None))
+            messages.append(rt.response_create(rt.greeting_instructions(agent.greeting) if agent.greeting else None))
         else:
             for role, text in self.session.history:
-                await self._model.send(rt.user_text(text) if role == "caller" else rt.assistant_text(text))
-            await self._model.send(rt.response_create(_RECONNECT_INSTRUCTIONS))
+                messages.append(rt.user_text(text) if role == "caller" else rt.assistant_text(text))
+            messages.append(rt.response_create(_RECONNECT_INSTRUCTIONS))
+        if not all(model.send_now(message) for message in messages):
+            return False
         self.session.response_active = True
+        return True
 
     async def _teardown(self) -> None:
         session = self.session
@@ -231,7 +249,7 @@ class CallRelay:
 
     # --- caller side --------------------------------------------------------------------------
 
-    def _parse_acs(self, message: str | bytes) -> Any:
+    def _parse_acs(self, message: Message) -> Any:
         if isinstance(message, bytes):
             self.finish(EndReason.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, "binary frames are not supported")
             return None
@@ -242,21 +260,29 @@ class CallRelay:
             self.finish(EndReason.PROTOCOL_ERROR, CloseCode.POLICY_VIOLATION, f"malformed frame: {exc}"[:120])
             return None
 
-    async def _read_acs(self) -> None:
+    def _on_acs_message(self, message: Message) -> None:
+        """Every ACS message once the call is active, straight from the socket (no task switch)."""
+        if self._ended.is_set():
+            return  # the call is ending: what ACS still sends is not relayed
         try:
-            async for message in self._acs:
-                event = self._parse_acs(message)
-                if isinstance(event, CallerAudio):
-                    self._handle_caller_audio(event)
-                elif isinstance(event, CallerDtmf):
-                    await self._handle_caller_dtmf(event)
-                elif self._ended.is_set():
-                    return
-        except ConnectionClosed as exc:
-            if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
-                self.finish(EndReason.PROTOCOL_ERROR, CloseCode.MESSAGE_TOO_BIG, "frame too big")
-                return
-        self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
+            event = self._parse_acs(message)
+            if isinstance(event, CallerAudio):
+                self._handle_caller_audio(event)
+            elif isinstance(event, CallerDtmf):
+                self._handle_caller_dtmf(event)
+        except Exception:
+            self._log.exception("caller message handling crashed")
+            self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
+
+    async def _watch_acs(self) -> None:
+        """The media socket closed: the caller hung up, or websockets refused a frame (too big, bad UTF-8)."""
+        await self._acs.wait_closed()
+        sent = self._acs.protocol.close_sent
+        code = CloseCode(sent.code) if sent is not None and sent.code in _REFUSED_FRAMES else None
+        if code is not None:
+            self.finish(EndReason.PROTOCOL_ERROR, code, _REFUSED_FRAMES[code])
+        else:
+            self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
 
     def _handle_caller_audio(self, event: CallerAudio) -> None:
         started = time.perf_counter()
@@ -264,7 +290,7 @@ class CallRelay:
         audio = event.audio_b64 or self._silence_b64
         if self._uplink is not None:
             audio = base64.b64encode(self._uplink.process(base64.b64decode(audio))).decode("ascii")
-        self._write_model(rt.append_audio(audio))
+        self._send_model(rt.append_audio(audio))
         metrics = self._deps.metrics
         metrics.frames_in += 1
         elapsed = time.perf_counter() - started
@@ -272,24 +298,37 @@ class CallRelay:
         if metrics.frames_in % telemetry.RELAY_SAMPLE_EVERY == 0:
             self._deps.telemetry.relay_latency.record(elapsed)
 
-    async def _handle_caller_dtmf(self, event: CallerDtmf) -> None:
+    def _handle_caller_dtmf(self, event: CallerDtmf) -> None:
         self._events.add("dtmf", digit=event.digit)
-        await self._send_model(rt.user_text(f"[The caller pressed the {event.digit} key on the keypad.]"))
+        self._send_model(rt.user_text(f"[The caller pressed the {event.digit} key on the keypad.]"))
         self.session.needs_response = True
-        await self._request_response_if_due()
+        self._request_response_if_due()
 
     # --- model side ---------------------------------------------------------------------------
 
-    async def _read_model(self) -> None:
+    def _on_model_message(self, message: Message) -> None:
+        """Every model event, straight from the socket (no task switch)."""
+        if self._ended.is_set():
+            return  # the call is ending: the session is about to be closed
+        try:
+            event = rt.parse_server_event(message)
+        except rt.RealtimeProtocolError as exc:
+            self._log.warning("unusable model event: %s", exc)
+            return
+        try:
+            if event is not None:
+                self._handle_model_event(event)
+        except Exception:
+            self._log.exception("model event handling crashed")
+            self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
+
+    async def _watch_model(self) -> None:
+        """The model connection closed: reconnect while the call is live, else report the failure."""
         while True:
             model = self._model
             assert model is not None
-            try:
-                async for message in model:
-                    await self._dispatch_model(message)
-            except ConnectionClosed:
-                pass
-            if not self.session.is_live:
+            await model.wait_closed()
+            if not self.session.is_live or self._ended.is_set():
                 return
             self._log.warning("model connection lost (close code %s)", model.close_code)
             if not await self._reconnect():
@@ -311,44 +350,38 @@ class CallRelay:
             self._deps.pacer.pump(self._playback)
         try:
             self._model = await self._deps.connector.open()
-            await self._configure_model(greet=False)
-        except (ModelConnectError, ConnectionClosed) as exc:
+        except ModelConnectError as exc:
             self._log.error("model reconnect failed: %s", exc)
+            return False
+        if not self._configure_model(greet=False):
+            self._log.error("model reconnect failed: closed during set-up")
             return False
         self._deps.metrics.model_reconnects += 1
         self.session.transition(CallState.ACTIVE)
+        self._model.set_handler(self._on_model_message)
         self._log.info("model session restored")
         return True
 
-    async def _dispatch_model(self, message: str | bytes) -> None:
-        try:
-            event = rt.parse_server_event(message)
-        except rt.RealtimeProtocolError as exc:
-            self._log.warning("unusable model event: %s", exc)
-            return
-        if event is not None:
-            await self._handle_model_event(event)
-
-    async def _handle_model_event(self, event: ModelEvent) -> None:
+    def _handle_model_event(self, event: ModelEvent) -> None:
         session = self.session
         playback = self._playback
         assert playback is not None
         if isinstance(event, AgentAudio):
             session.audio_produced = True
-            playback.enqueue(event.item_id, event.pcm)
+            playback.enqueue_b64(event.item_id, event.audio_b64)
             self._deps.pacer.pump(playback)  # what is due goes out now; the pacer sends the rest on time
         elif isinstance(event, AgentAudioDone):
             playback.finish_item(event.item_id)
             self._deps.pacer.pump(playback)
         elif isinstance(event, SpeechStarted):
-            await self._handle_barge_in()
+            self._handle_barge_in()
         elif isinstance(event, ResponseStarted):
             session.response_active = True
         elif isinstance(event, ResponseDone):
             session.response_active = False
             if event.usage:
                 self._events.add("usage", usage=event.usage)
-            await self._request_response_if_due()
+            self._request_response_if_due()
         elif isinstance(event, ToolCallRequested):
             self._start_tool(event)
         elif isinstance(event, CallerTranscript):
@@ -360,7 +393,7 @@ class CallRelay:
         elif isinstance(event, ModelError):
             self._log.warning("model error %s: %s", event.code or event.error_type, event.message[:200])
 
-    async def _handle_barge_in(self) -> None:
+    def _handle_barge_in(self) -> None:
         """Caller talks over the agent: stop ACS playback, drop queued audio, truncate what was unheard."""
         assert self._playback is not None
         if not self._playback.is_speaking():
@@ -368,7 +401,7 @@ class CallRelay:
         cut = self._playback.interrupt()
         self._write_acs(acs.stop_audio_message())
         for item in cut:
-            await self._send_model(rt.truncate_item(item.item_id, item.played_ms))
+            self._send_model(rt.truncate_item(item.item_id, item.played_ms))
         self._deps.metrics.barge_ins += 1
         played = cut[0].played_ms if cut else 0
         self._events.add("barge_in", played_ms=played)
@@ -377,7 +410,9 @@ class CallRelay:
     # --- tools --------------------------------------------------------------------------------
 
     def _start_tool(self, request: ToolCallRequested) -> None:
-        task = asyncio.create_task(self._run_tool(request), name=f"{self.session.call_id}:tool:{request.name}")
+        task = asyncio.create_task(
+            self._run_tool(request), name=f"{self.session.call_id}:tool:{request.name}", context=self._context
+        )
         self.session.tool_tasks[request.tool_call_id] = task
 
     async def _run_tool(self, request: ToolCallRequested) -> None:
@@ -406,15 +441,15 @@ class CallRelay:
                 self._log.info("tool %s finished after a reconnect; output not sent", request.name)
                 return
             if result.session is not None:
-                await self._hand_off(result.session, result.agent)
+                self._hand_off(result.session, result.agent)
             if result.ok and result.control == "escalate":
                 deps.telemetry.escalations.add(1)
                 self._events.poll_notices = True  # until the transfer's fate is known
-            await self._send_model(rt.function_call_output(request.tool_call_id, result.output))
+            self._send_model(rt.function_call_output(request.tool_call_id, result.output))
         finally:
             self.session.tool_tasks.pop(request.tool_call_id, None)
         self.session.needs_response = True
-        await self._request_response_if_due()
+        self._request_response_if_due()
 
     async def _handle_notices(self, notices: list[dict[str, Any]]) -> None:
         """Tell the model what happened to the call outside the conversation (e.g. a failed transfer)."""
@@ -424,11 +459,11 @@ class CallRelay:
             if not message or not self.session.is_live:
                 continue
             self._log.info("notice from the function app: %s", notice.get("type"))
-            await self._send_model(rt.system_text(message))
+            self._send_model(rt.system_text(message))
             self.session.needs_response = True
-        await self._request_response_if_due()
+        self._request_response_if_due()
 
-    async def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:
+    def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:
         """Switch the live session to another agent's instructions and tools."""
         session_config = dict(new_session)
         if self.session.audio_produced:
@@ -439,7 +474,7 @@ class CallRelay:
             if audio:
                 audio["output"] = output
                 session_config["audio"] = audio
-        await self._send_model(rt.session_update(session_config))
+        self._send_model(rt.session_update(session_config))
         if self.session.agent is not None:
             self.session.agent.session = new_session
             if agent:
@@ -447,31 +482,23 @@ class CallRelay:
         self._events.add("agent_changed", agent=agent or "")
         self._log.info("handed off to agent %s", agent or "(unnamed)")
 
-    async def _request_response_if_due(self) -> None:
+    def _request_response_if_due(self) -> None:
         if self.session.should_request_response():
             self.session.needs_response = False
             self.session.response_active = True
-            await self._send_model(rt.response_create())
+            self._send_model(rt.response_create())
 
     # --- writes -------------------------------------------------------------------------------
 
-    async def _send_model(self, text: str) -> None:
-        """Write to the model; silently skipped while reconnecting (the reader handles the loss)."""
-        model = self._model
-        if model is None or self.session.state is not CallState.ACTIVE:
-            return
-        with contextlib.suppress(ConnectionClosed):
-            await model.send(text)
-
-    def _write_model(self, text: str) -> None:
-        """`_send_model` for audio: written at once; skipped while reconnecting."""
+    def _send_model(self, text: str) -> None:
+        """Write to the model at once; skipped while reconnecting (`_watch_model` handles the loss)."""
         model = self._model
         if model is not None and self.session.state is CallState.ACTIVE:
-            _send_now(model, text)
+            model.send_now(text)
 
     def _write_acs(self, text: str) -> None:
-        """Write to ACS at once; a closed socket is noticed by `_read_acs`, which ends the call."""
-        _send_now(self._acs, text)
+        """Write to ACS at once; a closed socket is noticed by `_watch_acs`, which ends the call."""
+        self._acs.send_now(text)
 
     def _count_frame_out(self) -> None:
         self._deps.metrics.frames_out += 1
@@ -496,18 +523,6 @@ class CallRelay:
     def stop(self, reason: EndReason, code: CloseCode, text: str) -> None:
         """Ask the call to end from outside (drain)."""
         self.finish(reason, code, text)
-
-
-def _send_now(connection: ClientConnection | ServerConnection, text: str) -> None:
-    """Write one text frame without awaiting: the audio path, 50 frames a second per direction per call.
-
-    `Connection.send` costs an async context manager, a drain check and a task switch per frame.
-    This is websockets' own `broadcast` for one connection: frame, write to the socket buffer, return;
-    a connection that is closing is skipped. It does not wait for the peer to read: audio goes out at
-    real-time rate, and a peer that stops reading is closed by the 20 s ping timeout long before its
-    buffer could matter (20 s of audio is ~1.3 MB).
-    """
-    broadcast([connection], text)
 
 
 def _json_or_text(arguments: str) -> Any:

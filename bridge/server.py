@@ -30,6 +30,7 @@ from bridge.session import EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
 from bridge.tokens import TokenError, verify_media_token
+from bridge.websocket import PushServerConnection
 
 log = logging.getLogger("bridge.server")
 
@@ -87,7 +88,7 @@ class BridgeServer:
             self.settings.port,
             process_request=self._process_request,
             max_size=MAX_ACS_MESSAGE_BYTES,
-            max_queue=64,
+            create_connection=PushServerConnection,  # messages go to the relay's handler (websocket.py)
             compression=None,  # PCM in base64 does not compress; deflate would only cost CPU
             close_timeout=2.0,
             server_header=None,
@@ -125,7 +126,7 @@ class BridgeServer:
         return None
 
     async def _handle(self, connection: ServerConnection) -> None:
-        assert connection.request is not None
+        assert isinstance(connection, PushServerConnection) and connection.request is not None
         match = _MEDIA_PATH.fullmatch(urlsplit(connection.request.path).path)
         assert match is not None  # process_request let only media paths through
         call_id = match.group(1)

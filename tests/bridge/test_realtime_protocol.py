@@ -19,7 +19,7 @@ def test_ga_server_events_become_typed_bridge_events() -> None:
         "content_index": 0,
         "delta": base64.b64encode(pcm).decode(),
     }
-    assert rt.parse_server_event(json.dumps(delta)) == AgentAudio("i1", pcm, 0)
+    assert rt.parse_server_event(json.dumps(delta)) == AgentAudio("i1", base64.b64encode(pcm).decode(), 0)
     started = {"type": "input_audio_buffer.speech_started", "audio_start_ms": 120, "item_id": "u1"}
     assert rt.parse_server_event(json.dumps(started)) == SpeechStarted(120, "u1")
     heard = {

@@ -85,7 +85,9 @@ def test_audio_deltas_round_trip(pcm: bytes, item_id: str, index: int) -> None:
             "delta": base64.b64encode(pcm).decode(),
         }
     )
-    assert parse_server_event(text) == AgentAudio(item_id=item_id, pcm=pcm, content_index=index)
+    event = parse_server_event(text)
+    assert event == AgentAudio(item_id=item_id, audio_b64=base64.b64encode(pcm).decode(), content_index=index)
+    assert isinstance(event, AgentAudio) and event.pcm == pcm
 
 
 @given(st.text(), st.text(), st.text(), st.text())
@@ -129,3 +131,26 @@ def test_client_events_are_json_carrying_their_arguments_verbatim(text: str, ite
 def test_appended_audio_is_valid_json(pcm: bytes) -> None:
     data = base64.b64encode(pcm).decode()
     assert json.loads(append_audio(data)) == {"type": "input_audio_buffer.append", "audio": data}
+
+
+@given(st.binary(max_size=3000), st.text(max_size=30), st.integers(0, 10), st.booleans(), st.booleans())
+def test_compact_audio_deltas_parse_exactly_as_the_general_parser_does(
+    pcm: bytes, item_id: str, index: int, delta_last: bool, extra_delta_first: bool
+) -> None:
+    """The hot path (delta as last member, sliced without scanning the audio) agrees with json.loads."""
+    fields: dict = {"type": "response.output_audio.delta"}
+    if extra_delta_first:
+        fields["delta"] = "AAAA"  # a duplicate key: JSON's last one wins in both parsers
+    fields |= {"event_id": "e", "item_id": item_id, "content_index": index}
+    delta = base64.b64encode(pcm).decode()
+    text = json.dumps(fields, separators=(",", ":"))[:-1] + f',"delta":"{delta}"}}'
+    if not delta_last:
+        text = text[:-1] + ',"output_index":0}'
+    general = json.loads(text)
+    assert parse_server_event(text) == AgentAudio(general["item_id"], general["delta"], general["content_index"])
+
+
+def test_a_key_that_only_ends_in_delta_is_not_taken_for_the_audio() -> None:
+    text = '{"type":"response.output_audio.delta","item_id":"i","x\\"delta":"AAAA"}'
+    assert json.loads(text) == {"type": "response.output_audio.delta", "item_id": "i", 'x"delta': "AAAA"}
+    assert parse(text) == "refused"  # no "delta" member: refused, as the general parser refuses it

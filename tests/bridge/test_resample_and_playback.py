@@ -114,3 +114,44 @@ async def test_pacer_sends_waiting_frames_on_time_and_forgets_playbacks_with_not
         await asyncio.sleep(0.001)
     assert [len(s) for s in sent.values()] == [5, 5] and pacer.waiting == 0
     await pacer.aclose()
+
+
+def frames_sent(sent: list[str]) -> list[bytes]:
+    return [base64.b64decode(json.loads(m)["audioData"]["data"]) for m in sent]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["i1", "i2"]), st.integers(min_value=0, max_value=1500)), max_size=12),
+    st.sampled_from([16000, 24000]),
+)
+def test_base64_deltas_give_the_same_frames_as_decoded_deltas(deltas: list[tuple[str, int]], rate: int) -> None:
+    """Cutting the model's base64 as text (24 kHz) or falling back to PCM (padded deltas, 16 kHz) loses nothing."""
+    by_text: list[str] = []
+    by_pcm: list[str] = []
+    text_path = Playback(by_text.append, rate, clock=FakeClock())
+    pcm_path = Playback(by_pcm.append, rate, clock=FakeClock())
+    for n, (item, samples) in enumerate(deltas):
+        pcm = bytes((n + i) % 251 for i in range(samples * 2))  # odd sizes give padded base64
+        text_path.enqueue_b64(item, base64.b64encode(pcm).decode())
+        pcm_path.enqueue(item, pcm)
+    for item in ("i1", "i2"):
+        text_path.finish_item(item)
+        pcm_path.finish_item(item)
+    assert text_path.queued_ms == pcm_path.queued_ms
+    for playback in (text_path, pcm_path):
+        while playback.queued_ms:
+            playback._buffer_end = 0.0  # let every frame be due (the clock is not the point here)
+            playback.pump()
+    assert frames_sent(by_text) == frames_sent(by_pcm)
+    assert text_path.played_ms("i1") == pcm_path.played_ms("i1")
+
+
+def test_unpadded_deltas_are_cut_as_text_without_decoding() -> None:
+    sent: list[str] = []
+    playback = Playback(sent.append, 24000, clock=FakeClock())
+    audio = base64.b64encode(bytes(range(240)) * 12).decode()  # 2880 bytes = 3 frames, no padding
+    playback.enqueue_b64("a", audio[:1000])  # splits need not fall on frame edges, only on 4 characters
+    playback.enqueue_b64("a", audio[1000:])
+    playback.pump()
+    assert [json.loads(m)["audioData"]["data"] for m in sent] == [audio[i : i + 1280] for i in (0, 1280, 2560)]
