@@ -6,6 +6,7 @@ windows and retry times follow the orchestration's clock (a virtual one in tests
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from callcenter.campaigns.pacing import Bucket, bucket_of_call
 from callcenter.config import Settings, get_settings
 from callcenter.errors import Conflict
 from callcenter.store import campaigns as store
-from callcenter.store.calls import CallRecord, Direction
+from callcenter.store.calls import CallRecord, Direction, campaign_call_id
 from callcenter.store.donotcall import listed
 from callcenter.store.tables import CALLS, table
 from callcenter.telephony.calls import mask_number, orchestration_input
@@ -139,7 +140,7 @@ def _claim_contact(
         final = Bucket.DO_NOT_CALL
     else:
         attempt = int(row.get("attempts", 0)) + 1
-        call_id = f"{campaign_id}-{contact[1:]}-a{attempt}"
+        call_id = campaign_call_id(campaign_id, int(contact[1:]), attempt)
         change.update(
             bucket=Bucket.IN_PROGRESS.value,
             attempts=attempt,
@@ -159,11 +160,13 @@ def _claim_contact(
 
 
 async def _write_call_records(settings: Settings, records: list[CallRecord]) -> None:
-    """Create the claimed calls' records (one partition, so in transactions of 100; retries overwrite)."""
+    """Create the claimed calls' records: a transaction per partition (one or two; retries overwrite)."""
+    by_partition: dict[str, list[Any]] = {}
+    for record in records:
+        entity = record.to_entity()
+        by_partition.setdefault(entity["PartitionKey"], []).append(("upsert", entity))
     async with table(settings, CALLS) as calls:
-        for start in range(0, len(records), 100):
-            chunk = records[start : start + 100]
-            await calls.submit_transaction([("upsert", r.to_entity()) for r in chunk])
+        await asyncio.gather(*(calls.submit_transaction(ops) for ops in by_partition.values()))
 
 
 def _record(

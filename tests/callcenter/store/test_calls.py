@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from callcenter.config import load_settings
-from callcenter.errors import NotFound
+from callcenter.errors import InvalidInput, NotFound
 from callcenter.store import calls as store
 from tests.support.azurite import run_azurite
 
@@ -78,3 +78,35 @@ async def test_listing_filters_by_direction_and_pages(settings) -> None:
     rest, last = await store.list_calls(settings, direction="outbound", limit=2, page_token=token)
     assert {r.call_id for r in page} | {r.call_id for r in rest} == {f"list-out-{i}" for i in range(3)}
     assert last is None
+
+
+async def test_records_spread_over_partitions_and_list_pages_across_them(settings) -> None:
+    ids = [f"shard-{i}" for i in range(12)]
+    for call_id in ids:
+        record = store.CallRecord(call_id=call_id, direction="inbound", agent="x", started_at=store.now_iso())
+        await store.claim_call(settings, record)
+    assert len({store.call_partition(c) for c in ids}) > 1
+    seen: list[str] = []
+    token = None
+    for _ in range(10):
+        page, token = await store.list_calls(settings, direction="inbound", limit=5, page_token=token)
+        seen += [r.call_id for r in page]
+        if token is None:
+            break
+    assert len(seen) == len(set(seen))  # no record twice
+    assert sorted(c for c in seen if c.startswith("shard-")) == sorted(ids)  # each in whichever partition
+    assert (await store.get_call(settings, "shard-7")).call_id == "shard-7"
+
+
+async def test_a_page_token_the_api_never_gave_out_is_refused(settings) -> None:
+    for token in ("list-out-1", "calls-01/a", "call-01/", "call-' or 1/a"):
+        with pytest.raises(InvalidInput):
+            await store.list_calls(settings, page_token=token)
+
+
+def test_a_campaigns_calls_to_neighbouring_contacts_share_a_partition_and_others_spread() -> None:
+    campaign = "cmp-0123456789abcdef"
+    block = {store.call_partition(store.campaign_call_id(campaign, n, a)) for n in range(1000, 2000) for a in (1, 2)}
+    assert block == {f"call-{campaign}-001"}
+    assert store.call_partition(store.campaign_call_id(campaign, 2000, 1)) == f"call-{campaign}-002"
+    assert len({store.call_partition(f"call-{i}") for i in range(200)}) == store.SHARDS
