@@ -18,8 +18,9 @@ from callcenter.store.tables import CALL_EVENTS, CALLS, SEEN_EVENTS, entity_with
 
 SHARDS = 32  # partitions for calls outside campaigns
 CONTACT_BLOCK = 1000  # campaign calls of this many consecutive contacts share a partition
-CAMPAIGN_CALL = re.compile(r"(?P<campaign>cmp-[0-9a-f]{16})-(?P<contact>\d{7})-a(?P<attempt>\d+)")
-PAGE_TOKEN = re.compile(r"call-[0-9a-z-]{2,40}")
+# campaign_call_id's shape, whatever the campaign id (uuids and ACS ids never end like this)
+CAMPAIGN_CALL = re.compile(r"(?P<campaign>.+)-(?P<contact>\d{7})-a(?P<attempt>\d+)")
+PAGE_TOKEN = re.compile(r"call-[^/']{2,80}")
 
 
 def campaign_call_id(campaign_id: str, contact: int, attempt: int) -> str:

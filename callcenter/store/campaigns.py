@@ -166,10 +166,13 @@ async def create_campaign(
                         await asyncio.sleep(0.5 * (attempt + 1))
 
         await asyncio.gather(*(submit(chunk) for chunk in chunks))
-        for slice_ in range(slice_count(len(contacts))):
+
+        async def count(slice_: int) -> None:
             size = min(SLICE_SIZE, len(contacts) - slice_ * SLICE_SIZE)
             counts = {**{bucket.value: 0 for bucket in Bucket}, Bucket.PENDING.value: size, "total": size}
             await store.upsert_entity({"PartitionKey": partition(campaign_id, slice_), "RowKey": COUNTERS, **counts})
+
+        await asyncio.gather(*(count(s) for s in range(slice_count(len(contacts)))))
     meta = {
         "PartitionKey": META_PARTITION,
         "RowKey": campaign_id,
