@@ -49,6 +49,7 @@ run: venv $(AZURITE) $(FRONTEND) frontend/dist/index.html
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: lint node-deps chromium
 	cd frontend && npm run lint && npm test

@@ -328,8 +328,18 @@ def metric_value(text: str, name: str) -> float:
     return float("nan")
 
 
-async def run_level(n: int, seconds: float) -> dict[str, Any]:
+def pin(pid: int, cpus: set[int] | None) -> None:
+    """Keep a process on the given CPUs (None: wherever the kernel likes)."""
+    if cpus is not None:
+        os.sched_setaffinity(pid, cpus)
+
+
+async def run_level(n: int, seconds: float, pinned: bool) -> dict[str, Any]:
     import uvicorn
+
+    # Pinned: the bridge has CPU 0 to itself, the load side (this process, the echo model) CPU 1.
+    bridge_cpus, load_cpus = ({0}, {1}) if pinned else (None, None)
+    pin(os.getpid(), load_cpus)
 
     model_port, bridge_port, fapp_port = free_port(), free_port(), free_port()
     ctx = multiprocessing.get_context("spawn")
@@ -338,6 +348,7 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
     model.start()
     assert results.get(timeout=30) == "ready"
     assert model.pid is not None
+    pin(model.pid, load_cpus)
     server = uvicorn.Server(
         uvicorn.Config(function_app(), host="127.0.0.1", port=fapp_port, log_level="warning", lifespan="off")
     )
@@ -356,6 +367,7 @@ async def run_level(n: int, seconds: float) -> dict[str, Any]:
     }
     command = os.environ.get("BENCH_BRIDGE_COMMAND", f"{sys.executable} -m bridge").split()
     bridge = await asyncio.create_subprocess_exec(*command, cwd=REPO, env=env)
+    pin(bridge.pid, bridge_cpus)
     calls = [AcsCall(i) for i in range(n)]
     done = asyncio.Event()
     try:
@@ -453,6 +465,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bridge_load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", default="10,50,100,200,400", help="comma-separated concurrency levels")
     parser.add_argument("--seconds", type=float, default=20.0, help="audio seconds per call")
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=len(os.sched_getaffinity(0)) >= 2,
+        help="bridge on CPU 0, load generator and echo model on CPU 1 (default with 2+ CPUs)",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.calls.split(",")]
     print(
@@ -462,7 +480,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in levels:
-        r = run_fast(run_level(n, args.seconds))
+        r = run_fast(run_level(n, args.seconds, args.pin))
         t = r["tools"]
         acs_cpu, model_cpu = r["load_cpu_per_call_s"]
         print(

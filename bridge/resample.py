@@ -23,7 +23,7 @@ def _design(up: int, down: int, taps_per_phase: int) -> npt.NDArray[np.float64]:
     h = cutoff * np.sinc(cutoff * n) * np.kaiser(length, 8.0)
     h *= up / h.sum()  # unity DC gain after zero-stuffing by `up`
     # phases[p, k] = h[p + k*up]: the coefficients applied to x[i - k] for output phase p.
-    return h.reshape(taps_per_phase, up).T.copy()
+    return np.ascontiguousarray(h.reshape(taps_per_phase, up).T)
 
 
 class Resampler:
@@ -59,4 +59,4 @@ class Resampler:
         y = np.einsum("ij,ij->i", buf[idx], self._phases[pos % self.up])
         self._produced = int(js[-1]) + 1
         self._history = buf[-(self._taps - 1) :]
-        return np.clip(np.rint(y), -32768, 32767).astype("<i2").tobytes()
+        return bytes(np.clip(np.rint(y), -32768, 32767).astype("<i2").tobytes())

@@ -79,7 +79,7 @@ class BridgeServer:
     def port(self) -> int:
         """The bound port (useful when started with port 0)."""
         assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def start(self) -> None:
         self._server = await serve(
@@ -113,7 +113,7 @@ class BridgeServer:
         if match is None:
             return _error(HTTPStatus.NOT_FOUND, "not_found", "no such endpoint")
         call_id = match.group(1)
-        token = (parse_qs(url.query).get("token") or [None])[0]
+        token = next(iter(parse_qs(url.query).get("token", [])), None)
         try:
             verify_media_token(token, call_id, self.settings.call_token_secret)
         except TokenError as exc:

@@ -49,7 +49,7 @@ class _CallbackMessages:
         self._inbox: collections.deque[Message] = collections.deque()  # messages before a handler
         self._inbox_waiter: asyncio.Future[None] | None = None  # `receive` waiting for a message
         self._inbox_paused = False  # reading paused because the inbox is full
-        self._fragments: list[bytes] = []  # frames of a fragmented message so far
+        self._fragments: list[bytes | bytearray | memoryview] = []  # frames of a fragmented message so far
         self._fragmented_text = False  # the fragmented message is text
         self._failed = False  # we closed the connection for a bad message: deliver nothing more
 
@@ -67,6 +67,7 @@ class _CallbackMessages:
                 self._fragmented_text = event.opcode is Opcode.TEXT
             self._fragments.append(event.data)
             return
+        data: bytes | bytearray | memoryview
         if event.opcode is Opcode.CONT:
             data = b"".join([*self._fragments, event.data])
             text = self._fragmented_text
@@ -75,7 +76,7 @@ class _CallbackMessages:
             data, text = event.data, event.opcode is Opcode.TEXT
         if text:
             try:
-                message: Message = data.decode()
+                message: Message = str(data, "utf-8")
             except UnicodeDecodeError:
                 self._fail(CloseCode.INVALID_DATA, "invalid UTF-8 in a text frame")
                 return

@@ -103,7 +103,7 @@ def _read_upload(req: func.HttpRequest) -> tuple[dict[str, Any], str | list[Any]
         raise InvalidInput("'contacts' must be a list", code="invalid_contacts")
     if csv_text is not None and not isinstance(csv_text, str):
         raise InvalidInput("'contacts_csv' must be CSV text", code="invalid_contacts")
-    return document, contacts if contacts is not None else csv_text
+    return document, contacts if contacts is not None else str(csv_text)
 
 
 def _read_form(req: func.HttpRequest) -> tuple[dict[str, Any], str]:

@@ -78,7 +78,7 @@ async def _respond(handler: Handler, req: func.HttpRequest, *args: Any, **kwargs
 
 
 def _path(req: func.HttpRequest) -> str:
-    return req.url.split("?", 1)[0]
+    return str(req.url).split("?", 1)[0]
 
 
 def read_body(req: func.HttpRequest) -> bytes:

@@ -152,7 +152,9 @@ def parse_items(items: Iterable[Any], settings: CampaignSettings) -> ContactList
             checker.result.reject(index, "expected an object with a phone number")
             continue
         values: dict[str, str] = {}
-        nested = item.get("variables") if isinstance(item.get("variables"), dict) else {}
+        nested = item.get("variables")
+        if not isinstance(nested, dict):
+            nested = {}
         for key, value in [*item.items(), *nested.items()]:
             if key == "variables":
                 continue

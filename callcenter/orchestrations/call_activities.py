@@ -116,15 +116,13 @@ async def hang_up(call: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="call")
 async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
     """Record the call (the agent's greeting carried the consent notice); keep the recording id."""
-    from azure.communication.callautomation import ServerCallLocator
-
     settings = get_settings()
     server_call_id = call.get("server_call_id") or (await store.get_call(settings, call["call_id"])).server_call_id
     if not server_call_id:
         return {"ok": False, "error": "no server call id"}
     try:
         async with call_automation_client(settings.require_acs()) as client:
-            recording = await client.start_recording(ServerCallLocator(server_call_id))
+            recording = await client.start_recording(server_call_id=server_call_id)
     except HttpResponseError as exc:
         log.warning("call %s: recording did not start (%s)", call["call_id"], exc.status_code)
         return {"ok": False, "error": f"recording failed ({exc.status_code})"}

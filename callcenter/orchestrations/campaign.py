@@ -62,7 +62,7 @@ def _action(task: Any) -> str:
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            return value
+            return str(value)
     if isinstance(value, dict):
         return str(value.get("action", ""))
     return str(value or "")
@@ -212,8 +212,8 @@ def campaign(context: df.DurableOrchestrationContext) -> Any:
                 )
                 return {"status": "completed", "generation": run.generation}
         wanted = _claimable(run, now)
-        if wanted > 0:
-            slice_ = run.due_slice(now)
+        slice_ = run.due_slice(now)
+        if wanted > 0 and slice_ is not None:  # _claimable is 0 without a due slice
             run.steps += 1
             try:
                 claimed = yield context.call_activity_with_retry(

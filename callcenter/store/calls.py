@@ -209,14 +209,14 @@ async def append_events(settings: Settings, call_id: str, events: list[dict[str,
 
 async def call_events(settings: Settings, call_id: str, limit: int = 5000) -> list[dict[str, Any]]:
     """The call's events in order (transcript lines, tool calls, barge-ins, usage...)."""
-    found: list[dict[str, Any]] = []
+    found: list[tuple[str, dict[str, Any]]] = []
     async with table(settings, CALL_EVENTS) as store:
         query = f"PartitionKey eq '{_odata_string(call_id)}'"
         async for entity in store.query_entities(query):
-            found.append((entity["RowKey"], json.loads(entity["body"])))  # type: ignore[arg-type]
+            found.append((entity["RowKey"], json.loads(entity["body"])))
             if len(found) >= limit:
                 break
-    return [event for _, event in sorted(found, key=lambda item: item[0])]  # type: ignore[index]
+    return [event for _, event in sorted(found, key=lambda item: item[0])]
 
 
 async def first_sighting(settings: Settings, call_id: str, event_id: str) -> bool:

@@ -158,7 +158,7 @@ async def create_campaign(
             async with gate:
                 for attempt in range(IMPORT_TRIES):  # upserts: a retried chunk writes the same rows
                     try:
-                        await store.submit_transaction(chunk)  # type: ignore[arg-type]
+                        await store.submit_transaction(chunk)
                         return
                     except (ServiceRequestError, ServiceResponseError) as exc:
                         if attempt == IMPORT_TRIES - 1:
@@ -359,13 +359,13 @@ async def commit(
             current = await store.get_entity(part, COUNTERS)
         except ResourceNotFoundError:
             raise NotFound(f"campaign slice '{part}' has no contacts", code="unknown_campaign") from None
-        updated = {"PartitionKey": part, "RowKey": COUNTERS}
+        updated: dict[str, Any] = {"PartitionKey": part, "RowKey": COUNTERS}
         for bucket, delta in moves.items():
             if delta:
                 updated[bucket] = int(current.get(bucket, 0)) + delta
         batch = [*ops, *extra, merge(updated, current.metadata["etag"])]
         try:
-            await store.submit_transaction(batch)  # type: ignore[arg-type]
+            await store.submit_transaction(batch)
         except TableTransactionError as exc:
             if exc.status_code == 412:
                 return False

@@ -13,7 +13,7 @@ from callcenter.identity import get_credential
 from callcenter.telephony.tokens import media_url
 
 if TYPE_CHECKING:
-    from azure.communication.callautomation import CommunicationIdentifier, MediaStreamingOptions
+    from azure.communication.callautomation import CommunicationIdentifier, MediaStreamingOptions, PhoneNumberIdentifier
     from azure.communication.callautomation.aio import CallAutomationClient
 
 
@@ -47,7 +47,7 @@ def media_streaming(acs: AcsSettings, call_id: str) -> MediaStreamingOptions:
     )
 
 
-def phone_identifier(number: str) -> CommunicationIdentifier:
+def phone_identifier(number: str) -> PhoneNumberIdentifier:
     """An E.164 number as the SDK's identifier."""
     from azure.communication.callautomation import PhoneNumberIdentifier
 

@@ -32,8 +32,8 @@ VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
 
 def _number(party: dict[str, Any]) -> str:
     phone = (party.get("phoneNumber") or {}).get("value")
-    raw = party.get("rawId", "")
-    return phone or (raw[2:] if raw.startswith("4:") else raw)
+    raw = str(party.get("rawId", ""))
+    return str(phone) if phone else raw.removeprefix("4:")
 
 
 async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:

@@ -26,12 +26,14 @@ class DemoStore:
         self.lock = threading.Lock()
 
     def section(self, name: str) -> dict[str, Any]:
-        return self._data[name]
+        section: dict[str, Any] = self._data[name]
+        return section
 
     def find(self, section: str, collection: str, key: str, value: str) -> dict[str, Any] | None:
         """The first record of `collection` whose `key` equals `value` (case-insensitive)."""
         wanted = value.strip().lower()
-        for record in self._data[section][collection]:
+        records: list[dict[str, Any]] = self._data[section][collection]
+        for record in records:
             if str(record.get(key, "")).lower() == wanted:
                 return record
         return None
@@ -45,7 +47,8 @@ def reference(prefix: str, *parts: str) -> str:
 
 @lru_cache(maxsize=1)
 def _load() -> dict[str, Any]:
-    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 _store: DemoStore | None = None

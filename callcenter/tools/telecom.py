@@ -9,7 +9,7 @@ from callcenter.tools.registry import Tool, ToolContext, ToolError
 
 PACK = "telecom"
 
-_ACCOUNT = {
+_ACCOUNT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "account_id": {
