@@ -8,7 +8,8 @@ tone voice, the ACS simulator, the function app in the local host with the Durab
 bridge). For `--seconds`, the bench keeps N calls live: half arrive as IncomingCall through the
 ACS simulator's Event Grid delivery, half are placed with `POST /api/call` and answered by the
 simulator. Every caller hears the greeting, asks for the balance (a tool call through the bridge
-and the function app), hears the answer and hangs up; when a call ends the next one starts.
+and the function app), holds on through the pause while the tool runs, hears the answer and
+hangs up; when a call ends the next one starts.
 
 Afterwards every call must have an ended record with the complete transcript (greeting, the
 caller's question, the answer) and its tool call. Reported: calls started per second, records
@@ -51,7 +52,14 @@ SCENARIO = {
         }
     ],
 }
-SCRIPT = [{"wait_for_agent": 15}, {"say": "what is my balance"}, {"wait_for_agent": 15}, {"hangup": True}]
+# After "Let me check." the caller waits through up to 3 s of silence for the answer, as a person
+# who was told to hold on would; the default 0.7 s gap marks the end of an ordinary turn.
+SCRIPT = [
+    {"wait_for_agent": 15},
+    {"say": "what is my balance"},
+    {"wait_for_agent": {"seconds": 20, "quiet_seconds": 3}},
+    {"hangup": True},
+]
 HOST_LINE = re.compile(r"function (\w+) -> (\d+) in ([\d.]+) ms")
 TIMED = ("call_callback", "incoming_call", "call_agent", "call_function", "call_events")
 

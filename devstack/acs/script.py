@@ -7,6 +7,9 @@ A script is a JSON list of steps, played in order while the call is connected:
     {"wav": "/path/to/file.wav"}              a PCM16 WAV (mono or stereo, any rate; resampled)
     {"dtmf": "12#"}                           key presses, sent as DtmfData messages
     {"wait_for_agent": 10}                    wait until the agent has spoken and gone quiet (<= N s)
+    {"wait_for_agent": {"seconds": 20, "quiet_seconds": 3}}
+                                              ... where quiet means silent for that long (default 0.7 s):
+                                              a caller who heard "let me check" waits for the answer
     {"hangup": true}                          hang up now
 
 Between steps the phone sends silence, like a real handset. Limits keep every script bounded.
@@ -26,6 +29,7 @@ MAX_STEPS = 200
 MAX_TEXT_CHARS = 2000
 MAX_SILENCE_SECONDS = 600.0
 MAX_WAIT_SECONDS = 600.0
+MAX_QUIET_SECONDS = 60.0
 MAX_WAV_SECONDS = 600.0
 DTMF_KEYS = frozenset("0123456789*#ABCD")
 RATE = 24000
@@ -75,6 +79,15 @@ def _seconds(value: Any, where: str, limit: float) -> float:
     return float(value)
 
 
+def _wait_for_agent(value: Any, where: str) -> WaitForAgent:
+    if not isinstance(value, dict):
+        return WaitForAgent(_seconds(value, where, MAX_WAIT_SECONDS))
+    if "seconds" not in value or not set(value) <= {"seconds", "quiet_seconds"}:
+        raise ScriptError(f"{where}: 'wait_for_agent' takes seconds or {{'seconds', 'quiet_seconds'}}")
+    quiet = _seconds(value.get("quiet_seconds", WaitForAgent.quiet_ms / 1000), where, MAX_QUIET_SECONDS)
+    return WaitForAgent(_seconds(value["seconds"], where, MAX_WAIT_SECONDS), round(quiet * 1000))
+
+
 def _parse_step(raw: Any, index: int) -> Step:
     where = f"script step {index}"
     if not isinstance(raw, dict) or len(raw) != 1:
@@ -95,7 +108,7 @@ def _parse_step(raw: Any, index: int) -> Step:
             raise ScriptError(f"{where}: 'dtmf' must be 1-32 keys from 0-9, *, #, A-D")
         return Dtmf(value)
     if kind == "wait_for_agent":
-        return WaitForAgent(_seconds(value, where, MAX_WAIT_SECONDS))
+        return _wait_for_agent(value, where)
     if kind == "hangup":
         if value is not True:
             raise ScriptError(f"{where}: 'hangup' must be true")
