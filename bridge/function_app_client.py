@@ -202,12 +202,14 @@ class EventBatcher:
         # function app's notices (transfer failed) reach the call within one flush interval.
         self.poll_notices = False
         self._events: list[dict[str, Any]] = []
+        self._seq = 0  # numbers the call's events, so a batch retried with more events in it stores each once
         self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
         self._full = asyncio.Event()
 
     def add(self, event_type: str, **fields: Any) -> None:
         """Record an event now (timestamped); it is sent with the next batch."""
-        self._events.append({"type": event_type, **fields, "ts": now_iso()})
+        self._seq += 1
+        self._events.append({"type": event_type, **fields, "ts": now_iso(), "seq": self._seq})
         del self._events[:-_MAX_BUFFERED]
         if len(self._events) >= MAX_BATCH:
             self._full.set()

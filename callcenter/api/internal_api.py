@@ -35,7 +35,10 @@ EVENTS_REQUEST = {
             "maxItems": 500,
             "items": {
                 "type": "object",
-                "properties": {"type": {"type": "string", "maxLength": 40}},
+                "properties": {
+                    "type": {"type": "string", "maxLength": 40},
+                    "seq": {"type": "integer", "minimum": 0, "maximum": 99_999_999},
+                },
                 "required": ["type"],
             },
         }

@@ -198,10 +198,17 @@ async def list_calls(
 
 
 async def append_events(settings: Settings, call_id: str, events: list[dict[str, Any]], batch_key: str) -> None:
-    """Store a batch of the bridge's events in order; a retried batch overwrites itself, never duplicates."""
+    """Store a batch of the bridge's events in order; a retried batch overwrites itself, never duplicates.
+
+    An event's row is named by its per-call `seq` from the bridge, so a batch that failed and is retried
+    with newer events appended stores the old ones in place; events without one are named by the batch
+    (`batch_key`, a hash of the request body) and their position in it.
+    """
     async with table(settings, CALL_EVENTS) as store:
         for index, event in enumerate(events):
-            row = f"{event.get('ts', '')}|{batch_key}|{index:04d}"
+            seq = event.get("seq")
+            name = f"{seq:08d}" if isinstance(seq, int) else f"{batch_key}|{index:04d}"
+            row = f"{event.get('ts', '')}|{name}"
             await store.upsert_entity(
                 {"PartitionKey": call_id, "RowKey": row, "kind": event["type"], "body": json.dumps(event)}
             )

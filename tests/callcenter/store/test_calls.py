@@ -54,6 +54,17 @@ async def test_events_keep_order_and_a_retried_batch_does_not_duplicate(settings
     assert [e["text"] for e in events] == [f"line {i}" for i in range(5)]
 
 
+async def test_a_retried_batch_with_newer_events_appended_stores_each_numbered_event_once(settings) -> None:
+    lines = [
+        {"type": "transcript", "role": "agent", "text": f"line {i}", "ts": "2026-11-26T10:00:00.000Z", "seq": i + 1}
+        for i in range(4)
+    ]
+    await store.append_events(settings, "c-seq", lines[:2], "first-attempt")
+    await store.append_events(settings, "c-seq", lines, "retry-with-more")  # another body, another hash
+    events = await store.call_events(settings, "c-seq")
+    assert [e["text"] for e in events] == [f"line {i}" for i in range(4)]
+
+
 async def test_event_ids_are_seen_once(settings) -> None:
     assert await store.first_sighting(settings, "c-seen", "evt-1") is True
     assert await store.first_sighting(settings, "c-seen", "evt-1") is False
