@@ -7,9 +7,10 @@ Every process of `make run` on ephemeral ports (Azurite, the scripted Realtime s
 tone voice, the ACS simulator, the function app in the local host with the Durable engine, the
 bridge). For `--seconds`, the bench keeps N calls live: half arrive as IncomingCall through the
 ACS simulator's Event Grid delivery, half are placed with `POST /api/call` and answered by the
-simulator. Every caller hears the greeting, asks for the balance (a tool call through the bridge
-and the function app), holds on through the pause while the tool runs, hears the answer and
-hangs up; when a call ends the next one starts.
+simulator; calls arrive spread over the first 10 s rather than in one burst. Every caller hears
+the greeting, asks for the balance (a tool call through the bridge and the function app), holds on
+through the pause while the tool runs, hears the answer and hangs up; when a call ends the next one
+starts. With `--keep DIR` the stack's data, logs and the incomplete records stay in DIR.
 
 Afterwards every call must have an ended record with the complete transcript (greeting, the
 caller's question, the answer) and its tool call. Reported: calls started per second, records
@@ -60,6 +61,10 @@ SCRIPT = [
     {"wait_for_agent": {"seconds": 20, "quiet_seconds": 3}},
     {"hangup": True},
 ]
+# Calls arrive spread out, as independent callers do: at most target / RAMP_TICKS new calls per 0.5 s
+# tick, so N calls are live after 10 s. Started all at once, N identical scripts stay in step and ask
+# for their tool in the same instant, a burst no real line sees.
+RAMP_TICKS = 20
 HOST_LINE = re.compile(r"function (\w+) -> (\d+) in ([\d.]+) ms")
 TIMED = ("call_callback", "incoming_call", "call_agent", "call_function", "call_events")
 
@@ -83,6 +88,7 @@ class Level:
     complete: int = 0
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per service, during the level
     call_seconds: float = 0.0  # summed over calls, answer to hang-up
+    incomplete: list[dict[str, Any]] = field(default_factory=list)  # for a post-mortem (`--keep`)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -142,7 +148,8 @@ async def _drive(stack: Stack, level: Level, first_index: int) -> None:
         while time.monotonic() < until:
             sims = await _simulator_calls(acs)
             live = sum(1 for c in level.calls if sims.get(c.number, {}).get("state") != "disconnected")
-            starts = [_start_call(acs, api, level, index + i) for i in range(level.target - live)]
+            wanted = min(level.target - live, -(-level.target // RAMP_TICKS))
+            starts = [_start_call(acs, api, level, index + i) for i in range(wanted)]
             index += len(starts)
             await asyncio.gather(*starts)
             await asyncio.sleep(0.5)
@@ -179,6 +186,8 @@ def _missing(detail: dict[str, Any], agent: str) -> str:
     outcome = detail.get("record", {}).get("outcome")
     if outcome != "completed":
         return f"outcome {outcome}"
+    if detail["record"].get("tool_calls", 0) > len(tools):  # counted from the events when the call ended
+        return "stored events missing from the read"
     if ("agent", PROFILES[agent].greeting) not in lines:
         return "no greeting"
     if ("caller", "what is my balance") not in lines:
@@ -205,6 +214,7 @@ async def _check_records(stack: Stack, level: Level) -> None:
                     level.complete += 1
                 else:
                     level.errors[f"record: {gap}"] += 1
+                    level.incomplete.append({"gap": gap, "simulator": call.sim, **detail})
             pending = still
             if pending:
                 await asyncio.sleep(2)
@@ -264,14 +274,14 @@ HEADER = (
 )
 
 
-async def run(levels: list[int], seconds: float, data_dir: Path) -> list[Level]:
+async def run(levels: list[int], seconds: float, data_dir: Path, persist: bool = False) -> list[Level]:
     scenario = data_dir / "scenario.json"
     scenario.write_text(json.dumps(SCENARIO))
     stack = build_stack(
         Ports.ephemeral(),
         data_dir,
         realtime_mode=["--scenario", str(scenario), "--voice", "tone"],
-        persist=False,
+        persist=persist,
         extra_settings={"SESSION_RATE_LIMIT_PER_MINUTE": "10000", "NO_ANSWER_SECONDS": "60"},
         bridge_settings={"BRIDGE_MAX_CALLS": "1000"},
         acs_options=["--voice", "tone"],
@@ -292,6 +302,7 @@ async def run(levels: list[int], seconds: float, data_dir: Path) -> list[Level]:
             await _check_records(stack, level)
             _read_host_log(host_log, offset, level)
             results.append(level)
+            (data_dir / f"incomplete-{target}.json").write_text(json.dumps(level.incomplete, indent=1))
             print(report(level), flush=True)
     finally:
         await asyncio.to_thread(stop, stack)
@@ -302,9 +313,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.stack_load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", default="20,50,100", help="concurrent calls per level, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each level keeps its calls live")
+    parser.add_argument("--keep", type=Path, help="keep the stack's data and logs in this folder (for a post-mortem)")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.calls.split(",") if n.strip()]
     print(HEADER, flush=True)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        asyncio.run(run(levels, args.seconds, args.keep, persist=True))
+        return
     with tempfile.TemporaryDirectory(prefix="stack-load-") as folder:
         asyncio.run(run(levels, args.seconds, Path(folder)))
 

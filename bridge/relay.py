@@ -57,6 +57,7 @@ log = logging.getLogger("bridge.relay")
 _MAX_RECONNECTS_PER_CALL = 3
 # How long a finished call keeps retrying its last events while the function app is unreachable.
 _FINAL_FLUSH_SECONDS = 60.0
+_CALL_ENDED_OUTPUT = json.dumps({"error": {"code": "call_ended", "message": "the call ended before the tool answered"}})
 _RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
 # websockets closed the media socket itself for a bad frame: why the call ended.
 _REFUSED_FRAMES = {
@@ -418,14 +419,28 @@ class CallRelay:
     async def _run_tool(self, request: ToolCallRequested) -> None:
         generation = self._model_generation
         deps = self._deps
+        started = time.monotonic()
         try:
-            result = await deps.function_app.call_tool(
-                self.session.call_id,
-                request.tool_call_id,
-                request.name,
-                request.arguments,
-                deps.settings.tool_timeout_seconds,
-            )
+            try:
+                result = await deps.function_app.call_tool(
+                    self.session.call_id,
+                    request.tool_call_id,
+                    request.name,
+                    request.arguments,
+                    deps.settings.tool_timeout_seconds,
+                )
+            except asyncio.CancelledError:
+                # The call ended first. The function app may still carry the tool out, so the record
+                # keeps the attempt rather than losing it with the call.
+                self._events.add(
+                    "tool_call",
+                    name=request.name,
+                    arguments=_json_or_text(request.arguments),
+                    output=_CALL_ENDED_OUTPUT,
+                    ok=False,
+                    duration_ms=round((time.monotonic() - started) * 1000),
+                )
+                raise
             deps.metrics.tool_calls["ok" if result.ok else "error"] += 1
             deps.metrics.tool_latency.observe(result.duration_ms / 1000)
             deps.telemetry.tool_latency.record(result.duration_ms / 1000, {"tool": request.name, "ok": result.ok})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from tests.bridge.harness import FakeFunctionApp, acs_call, running_stack, wait_until
@@ -44,3 +45,7 @@ async def test_caller_hanging_up_during_a_tool_call_closes_the_model_session_and
         assert closed_after < 1.0
         assert [e["reason"] for e in fapp.events("call-hangup-tool", "media_ended")] == ["caller_hung_up"]
         assert not any(item.type == "function_call_output" for item in conversation.items.values())
+        # The function app may still carry the tool out: the record keeps the attempt.
+        (attempt,) = fapp.events("call-hangup-tool", "tool_call")
+        assert attempt["name"] == "slow_lookup" and attempt["ok"] is False
+        assert json.loads(attempt["output"])["error"]["code"] == "call_ended"
