@@ -1,6 +1,6 @@
 """Load through the whole local stack: N concurrent phone calls, inbound and outbound, for a while.
 
-    .venv/bin/python -m bench.stack_load                             # N = 20,50,100, 60 s each
+    .venv/bin/python -m bench.stack_load                             # N = 20,50,100,200, 60 s each
     .venv/bin/python -m bench.stack_load --calls 20 --seconds 30     # one level
 
 Every process of `make run` on ephemeral ports (Azurite, the scripted Realtime simulator with the
@@ -311,7 +311,7 @@ async def run(levels: list[int], seconds: float, data_dir: Path, persist: bool =
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.stack_load", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", default="20,50,100", help="concurrent calls per level, comma-separated")
+    parser.add_argument("--calls", default="20,50,100,200", help="concurrent calls per level, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each level keeps its calls live")
     parser.add_argument("--keep", type=Path, help="keep the stack's data and logs in this folder (for a post-mortem)")
     args = parser.parse_args(argv)

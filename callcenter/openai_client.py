@@ -12,6 +12,7 @@ from typing import Any
 from callcenter.config import RealtimeSettings
 from callcenter.errors import UpstreamError
 from callcenter.identity import bearer_token
+from callcenter.pooled import http_client
 
 log = logging.getLogger("callcenter.openai")
 
@@ -39,9 +40,10 @@ async def _post(realtime: RealtimeSettings, path: str, payload: dict[str, Any], 
     headers = await auth_headers(realtime)
     import httpx  # lazily: only sessions and summaries need it, and it is slow to import
 
+    client = await http_client()
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)) as client:
-            response = await client.post(url, json=payload, headers=headers)
+        timeout = httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+        response = await client.post(url, json=payload, headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         log.warning("%s: Azure OpenAI unreachable (%s)", what, type(exc).__name__)
         raise UpstreamError("Azure OpenAI could not be reached", code="upstream_unreachable") from None

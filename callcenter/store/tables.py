@@ -1,17 +1,15 @@
 """Table Storage clients from settings: a connection string (Azurite locally) or an endpoint + Entra ID.
 
-One service client (and so one pool of HTTP connections) per event loop and account: a client
-costs a new connection per request otherwise, a third of each request's CPU. The client lives as
-long as its loop; `asyncio.run` (the Functions worker, uvicorn, tests) closes it on the way out
-through the loop's async-generator shutdown, so no connection outlives its loop.
+One service client (and so one pool of HTTP connections) per event loop and account
+(`callcenter.pooled`): a client costs a new connection per request otherwise, a third of each
+request's CPU.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ from azure.core.exceptions import ResourceExistsError
 from callcenter.config import Settings
 from callcenter.errors import FeatureNotConfigured
 from callcenter.identity import get_credential
+from callcenter.pooled import loop_client
 
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient, TableServiceClient
@@ -31,10 +30,6 @@ TABLES = (CALLS, CALL_EVENTS, SEEN_EVENTS, "callnotices")
 
 _created: set[tuple[str, str]] = set()
 _lock = asyncio.Lock()
-# loop -> account -> (service client, the generator that closes it when the loop shuts down)
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, tuple[TableServiceClient, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def _new_service(settings: Settings) -> TableServiceClient:
@@ -55,23 +50,9 @@ def _new_service(settings: Settings) -> TableServiceClient:
     )
 
 
-async def _lifetime(service: TableServiceClient) -> AsyncGenerator[TableServiceClient, None]:
-    """Hands out `service` once and closes it when the loop finalizes its async generators."""
-    try:
-        yield service
-    finally:
-        await service.close()
-
-
 async def _service(settings: Settings) -> TableServiceClient:
     account = settings.tables_connection or settings.tables_endpoint or ""
-    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
-    if account not in per_loop:
-        service = _new_service(settings)
-        keeper = _lifetime(service)
-        await keeper.__anext__()  # registers the generator with the loop's shutdown_asyncgens
-        per_loop[account] = (service, keeper)
-    return per_loop[account][0]
+    return await loop_client(("tables", account), lambda: _new_service(settings), lambda service: service.close())
 
 
 @asynccontextmanager

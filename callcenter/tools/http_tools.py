@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from callcenter.config import get_settings, tool_secret
+from callcenter.pooled import http_client
 from callcenter.tools.registry import Channel, Tool, ToolContext, ToolError
 
 if TYPE_CHECKING:
@@ -64,9 +65,11 @@ class HttpEndpoint:
         body = _fill(self.body, args) if self.body is not None else None
         import httpx  # lazily: most apps declare no HTTP tools, and httpx is slow to import
 
+        client = await http_client()
         try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
-                response = await client.request(self.method, url, params=query, json=body, headers=headers)
+            response = await client.request(
+                self.method, url, params=query, json=body, headers=headers, timeout=timeout, follow_redirects=False
+            )
         except httpx.TimeoutException:
             raise ToolError("the service did not answer in time", code="upstream_timeout") from None
         except httpx.HTTPError as exc:

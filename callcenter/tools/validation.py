@@ -16,16 +16,18 @@ MAX_ARGUMENTS_CHARS = 64 * 1024
 
 def compile_schema(schema: dict[str, Any]) -> Draft202012Validator:
     """A validator for `schema`; a broken schema is a programming error and fails at startup."""
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise ValueError(f"invalid tool schema: {exc.message}") from exc
     return _validator(json.dumps(schema, sort_keys=True))
 
 
 @lru_cache(maxsize=512)
 def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+    """Checked and built once per schema: checking against the metaschema costs more than validating."""
+    schema = json.loads(schema_json)
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(f"invalid tool schema: {exc.message}") from exc
+    return Draft202012Validator(schema)
 
 
 def parse_arguments(raw: Any) -> dict[str, Any]:
