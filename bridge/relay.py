@@ -432,26 +432,13 @@ class CallRelay:
             except asyncio.CancelledError:
                 # The call ended first. The function app may still carry the tool out, so the record
                 # keeps the attempt rather than losing it with the call.
-                self._events.add(
-                    "tool_call",
-                    name=request.name,
-                    arguments=_json_or_text(request.arguments),
-                    output=_CALL_ENDED_OUTPUT,
-                    ok=False,
-                    duration_ms=round((time.monotonic() - started) * 1000),
-                )
+                elapsed_ms = round((time.monotonic() - started) * 1000)
+                self._report_tool(request, _CALL_ENDED_OUTPUT, ok=False, duration_ms=elapsed_ms)
                 raise
             deps.metrics.tool_calls["ok" if result.ok else "error"] += 1
             deps.metrics.tool_latency.observe(result.duration_ms / 1000)
             deps.telemetry.tool_latency.record(result.duration_ms / 1000, {"tool": request.name, "ok": result.ok})
-            self._events.add(
-                "tool_call",
-                name=request.name,
-                arguments=_json_or_text(request.arguments),
-                output=result.output,
-                ok=result.ok,
-                duration_ms=result.duration_ms,
-            )
+            self._report_tool(request, result.output, ok=result.ok, duration_ms=result.duration_ms)
             if generation != self._model_generation:
                 self._log.info("tool %s finished after a reconnect; output not sent", request.name)
                 return
@@ -465,6 +452,16 @@ class CallRelay:
             self.session.tool_tasks.pop(request.tool_call_id, None)
         self.session.needs_response = True
         self._request_response_if_due()
+
+    def _report_tool(self, request: ToolCallRequested, output: str, *, ok: bool, duration_ms: int) -> None:
+        self._events.add(
+            "tool_call",
+            name=request.name,
+            arguments=_json_or_text(request.arguments),
+            output=output,
+            ok=ok,
+            duration_ms=duration_ms,
+        )
 
     async def _handle_notices(self, notices: list[dict[str, Any]]) -> None:
         """Tell the model what happened to the call outside the conversation (e.g. a failed transfer)."""
