@@ -1,8 +1,8 @@
 """The simulator's "brains": what the agent says and which tools it calls.
 
 `ScriptedAgent` follows a scenario file, turn by turn (deterministic, for tests). `AssistantAgent`
-transcribes the caller with PocketSphinx and picks a tool whose name and description share the most
-words with what the caller said (offline, for people trying the local stack).
+transcribes the caller with PocketSphinx and a domain language model and holds the conversation
+with the rules of `devstack/realtime/assistant/` (offline, for people trying the local stack).
 
 Scenario file (JSON):
 
@@ -23,8 +23,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-
-from devstack.realtime.words import STOP_WORDS
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,7 @@ class ResponseContext:
     caller_texts: list[str] = field(default_factory=list)  # caller turns since the last response
     tool_outputs: list[str] = field(default_factory=list)  # function_call_output values since then
     tools: list[dict[str, Any]] = field(default_factory=list)  # the session's tools
+    session_instructions: str = ""  # the session's instructions (which agent is speaking)
 
 
 class Agent(Protocol):
@@ -115,95 +114,6 @@ class ScriptedAgent:
         return AgentTurn(text=quoted_text(context.instructions) or self._greeting)
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower().replace("_", " ")) if w not in STOP_WORDS and len(w) > 1}
-
-
-def choose_tool(text: str, tools: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The tool sharing the most words with `text` (name words count double); None if none share any."""
-    said = _words(text)
-    best: tuple[int, dict[str, Any]] | None = None
-    for tool in tools:
-        score = 2 * len(said & _words(str(tool.get("name", "")))) + len(said & _words(str(tool.get("description", ""))))
-        if score > 0 and (best is None or score > best[0]):
-            best = (score, tool)
-    return best[1] if best else None
-
-
-_DIGITS = {
-    "zero": "0",
-    "oh": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-}
-
-
-def spoken_tokens(text: str) -> list[str]:
-    """The caller's words with spoken digits and spelled letters joined: "a c c one zero zero one" ->
-    ["acc", "1001"]. Speech-to-text writes numbers and codes the way people say them."""
-    tokens: list[str] = []
-    kinds: list[str] = []
-    for word in re.findall(r"[a-z0-9]+", text.lower()):
-        digit = _DIGITS.get(word) if not word.isdigit() else word
-        kind = "digits" if digit is not None else "letter" if len(word) == 1 else "word"
-        value = digit if digit is not None else word
-        if tokens and kind in ("digits", "letter") and kinds[-1] == kind:
-            tokens[-1] += value
-        else:
-            tokens.append(value)
-            kinds.append(kind)
-    return tokens
-
-
-def _pattern_prefix(pattern: str) -> str:
-    """The literal text a pattern starts with: "^ACC-[0-9]{4}$" -> "ACC-"."""
-    match = re.match(r"\^?((?:[A-Za-z0-9_-]|\\.)*)", pattern)
-    return re.sub(r"\\(.)", r"\1", match.group(1)) if match else ""
-
-
-def _fit_pattern(pattern: str, tokens: list[str]) -> str | None:
-    """A value matching `pattern` made from the caller's tokens (alone, upper-cased, or after the
-    pattern's literal prefix), or None."""
-    regex = re.compile(pattern)
-    prefix = _pattern_prefix(pattern)
-    for token in tokens:
-        for candidate in (token, token.upper(), prefix + token, prefix + token.upper()):
-            if regex.fullmatch(candidate) or regex.match(candidate):
-                return candidate
-    return None
-
-
-def fill_arguments(text: str, tool: dict[str, Any]) -> dict[str, Any]:
-    """Best-effort arguments from the caller's words: pattern-shaped codes (ACC-1001, 98101), enum
-    values, numbers, else the words themselves."""
-    schema = tool.get("parameters") or {}
-    properties = schema.get("properties") or {}
-    tokens = spoken_tokens(text)
-    numbers = [t for t in tokens if t.isdigit()]
-    said = _words(text)
-    args: dict[str, Any] = {}
-    for name in schema.get("required") or []:
-        spec = properties.get(name) or {}
-        if "enum" in spec:
-            args[name] = next(
-                (v for v in spec["enum"] if str(v).lower() in text.lower() or str(v) in said), spec["enum"][0]
-            )
-        elif spec.get("type") in ("integer", "number"):
-            args[name] = int(numbers[0]) if numbers else 0
-        elif isinstance(spec.get("pattern"), str):
-            args[name] = _fit_pattern(spec["pattern"], tokens) or (numbers[0] if numbers else text)
-        else:
-            args[name] = numbers[0] if numbers else text
-    return args
-
-
 def _speakable(output: str) -> str:
     """A tool output (JSON) as words."""
     try:
@@ -216,25 +126,18 @@ def _speakable(output: str) -> str:
 
 
 class AssistantAgent:
-    """Offline assistant: PocketSphinx hears, a word-overlap rule picks tools, eSpeak speaks."""
+    """Offline assistant: PocketSphinx with the domain model hears, `assistant.dialogue` decides,
+    eSpeak speaks. One per session (it holds the conversation's state)."""
 
     def __init__(self) -> None:
-        from devstack.realtime.speech import shared_listener
+        from devstack.realtime.assistant.dialogue import Dialogue
+        from devstack.realtime.assistant.recognizer import shared_recognizer
 
-        self._listener = shared_listener()
+        self._recognizer = shared_recognizer()
+        self._dialogue = Dialogue()
 
     def transcribe(self, pcm24: bytes) -> str:
-        return self._listener.transcribe(pcm24)
+        return self._recognizer.transcribe(pcm24, self._dialogue.understands).text
 
     def respond(self, context: ResponseContext) -> AgentTurn:
-        if context.tool_outputs:
-            return AgentTurn(text="Here is what I found: " + _speakable(context.tool_outputs[-1]))
-        if context.caller_texts:
-            said = " ".join(context.caller_texts).strip()
-            if not said:
-                return AgentTurn(text="Sorry, I did not catch that. Could you repeat it?")
-            tool = choose_tool(said, context.tools)
-            if tool is not None:
-                return AgentTurn("One moment please.", (ToolCallPlan(tool["name"], fill_arguments(said, tool)),))
-            return AgentTurn(text=f"I heard: {said}. How else can I help?")
-        return AgentTurn(text=quoted_text(context.instructions) or "Hello, how can I help you?")
+        return self._dialogue.respond(context)

@@ -290,6 +290,7 @@ class Conversation:
         context, self._context = self._context, ResponseContext()
         context.instructions = instructions
         context.tools = list(self.session.get("tools") or [])
+        context.session_instructions = str(self.session.get("instructions") or "")
         response_id = new_id("resp")
         self._response = asyncio.create_task(self._run_response(response_id, context))
         self._response_id = response_id
