@@ -26,6 +26,9 @@ def build_state(
 ) -> SimulatorState:
     """Simulator state for one mode: scripted (`scenario` path or dict) or offline assistant."""
     if assistant:
+        from devstack.realtime.assistant.recognizer import shared_recognizer
+
+        shared_recognizer()  # the domain language model is built at start-up, not on the first call
         make_agent = AssistantAgent
     elif isinstance(scenario, dict):
         spec = scenario

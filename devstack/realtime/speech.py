@@ -51,6 +51,12 @@ class Speaker:
         lib.espeak_SetParameter(1, words_per_minute, 0)  # espeakRATE
         self._lib = lib
 
+    def configure(self, voice: str, words_per_minute: int) -> None:
+        """Change voice and speaking rate (benchmarks speak with several)."""
+        with self._lock:
+            self._lib.espeak_SetVoiceByName(voice.encode())
+            self._lib.espeak_SetParameter(1, words_per_minute, 0)  # espeakRATE
+
     def _collect(self, wav: Any, samples: int, events: Any) -> int:
         if samples > 0:
             self._chunks.append(ctypes.string_at(wav, samples * 2))

@@ -177,7 +177,7 @@ class Dialogue:
         target = agent if agent in profile.handoffs else ("default" if "default" in profile.handoffs else None)
         if target is None:
             return AgentTurn(text=f"Sorry, I can't help with that here. {_HELP.get(profile.name, '')}".strip())
-        self.replay = said if tool is not None or target != agent else None
+        self.replay = said  # acted on by the new agent, if it finds a clear request in it
         reason = f"caller: {said}"[:300]
         return self._call("handoff_to_agent", {"agent": target, "reason": reason}, text=_ONE_MOMENT)
 
@@ -282,7 +282,8 @@ class Dialogue:
             intro = read_result(tool, output)
             if said:
                 turn = self._hear(said, context)
-                return f"{intro} {turn.text}".strip(), list(turn.tool_calls)
+                if turn.tool_calls or self.pending is not None:
+                    return f"{intro} {turn.text}".strip(), list(turn.tool_calls)
             return f"{intro} {self._profile(context).greeting}", []
         return read_result(tool, output), []
 

@@ -30,6 +30,8 @@ EXTRA_PRONUNCIATIONS = {
     "atorvastatin": "AH T AO R V AH S T AE T IH N",
 }
 
+_TEMPLATE_WEIGHT = 12  # lines each caller template contributes, at least
+
 _CALLER_TEMPLATES = {
     "get_account_balance": [
         "what is my balance",
@@ -230,11 +232,11 @@ def corpus(domain: Domain) -> list[str]:
     """The training sentences of the domain language model."""
     values = _slot_values(domain)
     sentences: list[str] = []
-    for templates in _CALLER_TEMPLATES.values():
-        for template in templates:
-            sentences += _expand(template, values)
-    for template in _CONVERSATION:
-        sentences += _expand(template, values)
+    # Every caller template weighs about the same: one with many slot values must not drown
+    # the plain sentences ("i need to see a doctor") in the n-gram counts.
+    for template in [t for templates in _CALLER_TEMPLATES.values() for t in templates] + _CONVERSATION:
+        expanded = _expand(template, values)
+        sentences += expanded * max(1, _TEMPLATE_WEIGHT // len(expanded))
     for cues in _CUES.values():
         sentences += list(cues)
     for text in itertools.chain(domain.greetings, domain.instructions):

@@ -8,10 +8,15 @@ in-domain speech costs one decode.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from multiprocessing import get_context
 from pathlib import Path
 
 from devstack.realtime.assistant.domain import Domain, load_domain
@@ -21,6 +26,8 @@ from devstack.realtime.speech import OUTPUT_RATE, _resample_linear
 DOMAIN = "domain"
 GENERAL = "general"
 _RATE = 16000  # the acoustic model's sample rate
+LANGUAGE_WEIGHT = 6.5
+_LEAD_IN = b"\0\0" * (_RATE * 3 // 10)  # 300 ms
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Recognizer:
     def __init__(self, domain: Domain | None = None) -> None:
         from pocketsphinx import Decoder
 
-        self._decoder = Decoder(samprate=_RATE, loglevel="FATAL")
+        self._decoder = Decoder(samprate=_RATE, loglevel="FATAL", lw=LANGUAGE_WEIGHT, dither=True)
         self._decoder.add_lm_file(GENERAL, self._decoder.config["lm"])
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             if self._decoder.lookup_word(word) is None:
@@ -58,17 +65,19 @@ class Recognizer:
                 self._decoder.activate_search(model)
                 self._active = model
             self._decoder.start_utt()
-            self._decoder.process_raw(pcm16k, full_utt=True)
+            # Lead-in silence lets the feature normalisation settle before the first word (without
+            # it, first words are lost); dither keeps digital silence from being log(0).
+            self._decoder.process_raw(_LEAD_IN + pcm16k + _LEAD_IN, full_utt=True)
             self._decoder.end_utt()
             hyp = self._decoder.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
 
-    def transcribe(self, pcm24: bytes, understood: object = None) -> Heard:
+    def transcribe(self, pcm24: bytes, understood: Callable[[str], bool] | None = None) -> Heard:
         """The domain transcript; the general model's when `understood(text)` says the domain one
         carries no meaning (out-of-domain speech)."""
         audio = _resample_linear(pcm24, OUTPUT_RATE, _RATE)
         text = self.decode(audio, DOMAIN)
-        if callable(understood) and not understood(text):
+        if understood is not None and not understood(text):
             general = self.decode(audio, GENERAL)
             if general:
                 return Heard(general, GENERAL)
@@ -79,7 +88,51 @@ def _vocabulary(domain: Domain) -> set[str]:
     return {word for sentence in corpus(domain) for word in sentence.split()}
 
 
+_WORKER: Recognizer | None = None  # the recognizer of a pool worker process
+
+
+def _start_worker(parent: int) -> None:
+    global _WORKER
+    _WORKER = Recognizer()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed simulator cannot shut its pool down: workers leave when their parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _decode_in_worker(pcm16k: bytes, model: str) -> str:
+    assert _WORKER is not None
+    return _WORKER.decode(pcm16k, model)
+
+
+class RecognizerPool:
+    """Recognizers in worker processes: PocketSphinx holds the GIL while it decodes, which would
+    stall every other session's audio in the simulator; processes also decode calls in parallel."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self._pool = ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
+        )
+        # Build every worker's model now (start-up), not on the first caller's turn.
+        for future in [self._pool.submit(_decode_in_worker, b"\0\0" * 1600, DOMAIN) for _ in range(workers)]:
+            future.result()
+
+    def transcribe(self, pcm24: bytes, understood: Callable[[str], bool] | None = None) -> Heard:
+        """As `Recognizer.transcribe`, decoded in a worker process."""
+        audio = _resample_linear(pcm24, OUTPUT_RATE, _RATE)
+        text = self._pool.submit(_decode_in_worker, audio, DOMAIN).result()
+        if understood is not None and not understood(text):
+            general = self._pool.submit(_decode_in_worker, audio, GENERAL).result()
+            if general:
+                return Heard(general, GENERAL)
+        return Heard(text, DOMAIN)
+
+
 @lru_cache(maxsize=1)
-def shared_recognizer() -> Recognizer:
-    """One recognizer per process: the model is built once, at the first call."""
-    return Recognizer()
+def shared_recognizer() -> RecognizerPool:
+    """The process's recognizers, started once (the simulator starts them at start-up)."""
+    return RecognizerPool()
