@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench call venv node-deps chromium clean
+.PHONY: run test lint bench call eval venv node-deps chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt bridge/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ test: lint node-deps chromium
 # Place a simulated phone call through the running stack, e.g. make call ARGS='--say "what is my balance"'
 call: venv
 	$(PY) -m devstack.call $(ARGS)
+
+# Simulated callers score the agent by voice (docs/eval.md): the offline assistant by default,
+# a real Azure OpenAI deployment with TARGET=azure (skipped when its settings are not set).
+eval: venv $(AZURITE)
+	$(PY) -m eval --target $(or $(TARGET),offline) $(ARGS)
 
 bench: venv
 	$(PY) -m bench

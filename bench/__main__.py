@@ -13,13 +13,14 @@ QUICK = {
     "campaign_scale": ["--contacts", "2000"],
     "cold_start": ["--runs", "5", "--profiles", "3"],
     "stack_load": ["--calls", "10", "--seconds", "20"],
+    "recognition": ["--limit", "30", "--no-general"],
 }
 
 
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     status = 0
-    for name in ("durable_replay", "bridge_load", "campaign_scale", "cold_start", "stack_load"):
+    for name in ("durable_replay", "bridge_load", "campaign_scale", "cold_start", "stack_load", "recognition"):
         print(f"\n== bench.{name} ==", flush=True)
         argv = [sys.executable, "-m", f"bench.{name}", *(QUICK.get(name, []) if quick else [])]
         status |= subprocess.run(argv, check=False).returncode

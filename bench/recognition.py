@@ -151,19 +151,22 @@ def main(argv: list[str] | None = None) -> int:
                 latency[model].append(time.perf_counter() - t0)
                 totals[model].add(score(agent, text, heard, move, expected))
     speaker.configure(VOICES[0], 175)
-    print(f"recognition: {utterances} utterances ({len(phrases)} phrases; voices {', '.join(VOICES)}; "
-          f"{'/'.join(map(str, RATES))} wpm; 300-3400 Hz at 8/16 kHz; {SNR_DB:.0f} dB SNR); "
-          f"domain model built in {build_s:.1f} s")
+    print(
+        f"recognition: {utterances} utterances ({len(phrases)} phrases; voices {', '.join(VOICES)}; "
+        f"{'/'.join(map(str, RATES))} wpm; 300-3400 Hz at 8/16 kHz; {SNR_DB:.0f} dB SNR); "
+        f"domain model built in {build_s:.1f} s"
+    )
     print(f"{'model':<26}{'WER':>8}{'intent':>9}{'arguments':>11}{'latency p50':>13}{'p95':>8}")
     for model, label in ((DOMAIN, "domain (general fallback)"), (GENERAL, "general only")):
         s, lat = totals[model], sorted(latency[model])
         if not lat:
             continue
         p95 = lat[max(0, int(np.ceil(0.95 * len(lat))) - 1)]
-        print(
-            f"{label:<26}{100 * s.errors / max(1, s.words):>7.1f}%{100 * s.intents_right / max(1, s.intents):>8.1f}%"
-            f"{100 * s.args_right / max(1, s.args):>10.1f}%{1000 * statistics.median(lat):>10.0f} ms{1000 * p95:>5.0f} ms"
-        )
+        wer = 100 * s.errors / max(1, s.words)
+        intent = 100 * s.intents_right / max(1, s.intents)
+        argument = 100 * s.args_right / max(1, s.args)
+        median = 1000 * statistics.median(lat)
+        print(f"{label:<26}{wer:>7.1f}%{intent:>8.1f}%{argument:>10.1f}%{median:>10.0f} ms{1000 * p95:>5.0f} ms")
     return 0
 
 

@@ -35,7 +35,9 @@ def azure_overrides() -> tuple[dict[str, str], dict[str, str]] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--target", choices=("offline", "azure"), default=os.environ.get("TARGET") or "offline")
     parser.add_argument("--suite", type=Path, action="append", help="a suite file (repeatable; default: all shipped)")
     parser.add_argument("--only", help="run scenarios whose name contains this")

@@ -37,11 +37,17 @@ class Target:
 
 
 @contextlib.contextmanager
-def local_stack(data: Path, extra_settings: dict[str, str] | None = None, bridge: dict[str, str] | None = None) -> Iterator[Target]:
+def local_stack(
+    data: Path, extra_settings: dict[str, str] | None = None, bridge: dict[str, str] | None = None
+) -> Iterator[Target]:
     """The whole local stack on free ports (offline assistant unless settings point elsewhere)."""
     built = build_stack(
-        Ports.ephemeral(), data, realtime_mode=["--assistant"], persist=False,
-        extra_settings=extra_settings, bridge_settings=bridge,
+        Ports.ephemeral(),
+        data,
+        realtime_mode=["--assistant"],
+        persist=False,
+        extra_settings=extra_settings,
+        bridge_settings=bridge,
     )
     try:
         start(built, data / "logs", announce=False)
@@ -67,7 +73,9 @@ async def _wait_for(check: Any, seconds: float, what: str) -> Any:
     raise TimeoutError(what)
 
 
-async def _inbound(api: httpx.AsyncClient, acs: httpx.AsyncClient, scenario: Scenario, script: list[Any]) -> tuple[str, str]:
+async def _inbound(
+    api: httpx.AsyncClient, acs: httpx.AsyncClient, scenario: Scenario, script: list[Any]
+) -> tuple[str, str]:
     response = await acs.post(
         "/simulator/calls/inbound", json={"from": scenario.caller, "to": ACS_NUMBER, "script": script}
     )
@@ -83,7 +91,9 @@ async def _inbound(api: httpx.AsyncClient, acs: httpx.AsyncClient, scenario: Sce
     return await _wait_for(record, 30, "the function app did not answer the call"), str(sim["id"])
 
 
-async def _outbound(api: httpx.AsyncClient, acs: httpx.AsyncClient, scenario: Scenario, script: list[Any], number: str) -> tuple[str, str]:
+async def _outbound(
+    api: httpx.AsyncClient, acs: httpx.AsyncClient, scenario: Scenario, script: list[Any], number: str
+) -> tuple[str, str]:
     behaviour = {number: {"kind": "answer", "script": script}}
     (await acs.post("/simulator/behaviours", json=behaviour)).raise_for_status()
     body: dict[str, Any] = {"number": number, "agent": scenario.agent}

@@ -77,7 +77,9 @@ def _line(value: Any, where: str) -> Line:
         return Line(value)
     if isinstance(value, dict) and isinstance(value.get("say"), str):
         return Line(value["say"], _strings(value.get("variations"), f"{where}.variations"))
-    raise ScenarioError(f"{where}: a line is a string or {{say, variations}} (quote yes and no: YAML reads them as booleans)")
+    raise ScenarioError(
+        f"{where}: a line is a string or {{say, variations}} (quote yes and no: YAML reads them as booleans)"
+    )
 
 
 def _expect(value: Any, where: str) -> Expect:

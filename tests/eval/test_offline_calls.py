@@ -1,0 +1,71 @@
+"""Shipped eval scenarios and every documented `make call` example, as real phone calls through
+the whole stack with the offline assistant (eSpeak NG caller, PocketSphinx, bridge, function app).
+
+`make test` runs a representative subset of the suites (one or two per demo agent, a few minutes
+on the shared 2-core machine); `make eval` runs all of them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack.call_examples import EXAMPLES
+from eval.runner import Target, local_stack, run_all
+from eval.scenario import Expect, Line, Scenario, ToolExpectation, load_suites
+
+REPRESENTATIVE = {
+    "telecom/balance-spelled-account",
+    "telecom/change-plan-declined",
+    "healthcare/dermatology-slots-after-a-date",
+    "retail/product-in-stock",
+    "concierge/a-person-please",
+    "outreach/voicemail-leaves-the-message",
+}
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "calls.md"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    with local_stack(tmp_path_factory.mktemp("eval-stack")) as target:
+        yield target
+
+
+def _failures(target: Target, scenarios: list[Scenario]) -> list[str]:
+    outcomes = asyncio.run(run_all(target, scenarios, parallel=3))
+    return [
+        f"{o.scenario.suite}/{o.scenario.name}: {o.error or o.failures} heard {o.transcript}"
+        for o in outcomes
+        if not o.passed
+    ]
+
+
+def test_representative_shipped_scenarios_pass_against_the_offline_assistant(stack: Target) -> None:
+    chosen = [s for s in load_suites() if f"{s.suite}/{s.name}" in REPRESENTATIVE]
+    assert len(chosen) == len(REPRESENTATIVE)
+    assert _failures(stack, chosen) == []
+
+
+def test_every_documented_make_call_example_makes_the_right_tool_call_and_answer(stack: Target) -> None:
+    documented = DOCS.read_text(encoding="utf-8")
+    scenarios = []
+    for n, example in enumerate(EXAMPLES):
+        assert example.command in documented
+        scenarios.append(
+            Scenario(
+                name=f"example-{n}",
+                suite="make-call",
+                persona="",
+                goal=example.command,
+                lines=tuple(Line(line) for line in example.lines),
+                expect=Expect(
+                    tools=tuple(ToolExpectation(name, args) for name, args in example.tools),
+                    must_say=example.must_say,
+                ),
+                direction="outbound" if example.outbound_agent else "inbound",
+                agent=example.outbound_agent or "default",
+            )
+        )
+    assert _failures(stack, scenarios) == []
