@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -32,6 +33,10 @@ def azure_overrides() -> tuple[dict[str, str], dict[str, str]] | None:
     if not all(values.values()):
         return None
     return values, dict(values)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"eval: skipped: TARGET=azure needs {', '.join(AZURE_SETTINGS)} in the environment")
             return 3
         settings, bridge = overrides
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the stack on `kill` too, not only on Ctrl-C
     print(f"eval: {len(scenarios)} scenarios against {args.target}, {args.parallel} at a time", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="eval-") as data, local_stack(Path(data), settings, bridge) as target:

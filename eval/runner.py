@@ -23,7 +23,8 @@ from devstack.run import ACS_NUMBER, Ports, build_stack, start, stop
 from eval.scenario import Scenario
 from eval.score import Outcome, judge, response_latencies
 
-CALL_LIMIT_SECONDS = 180.0
+CALL_LIMIT_SECONDS = 240.0
+QUIET_SECONDS = 2.5
 _POLL = 0.3
 
 
@@ -57,9 +58,12 @@ def local_stack(
 
 
 def caller_script(lines: list[str]) -> list[dict[str, Any]]:
-    script: list[dict[str, Any]] = [{"wait_for_agent": 15}]
+    # The agent is done when it has been quiet for a while: "One moment." then a tool's answer
+    # has a gap in between, which a loaded machine stretches.
+    wait = {"wait_for_agent": {"seconds": 40, "quiet_seconds": QUIET_SECONDS}}
+    script: list[dict[str, Any]] = [wait]
     for line in lines:
-        script += [{"say": line}, {"wait_for_agent": 25}]
+        script += [{"say": line}, wait]
     return [*script, {"silence": 1}, {"hangup": True}]
 
 
@@ -162,7 +166,8 @@ async def run_all(target: Target, scenarios: list[Scenario], parallel: int, vari
         async with gate:
             outcome = await run_scenario(target, scenario, variant, index)
         verdict = "pass" if outcome.passed else "FAIL"
-        print(f"  {verdict} {scenario.suite}/{scenario.name} ({outcome.seconds:.0f} s)", flush=True)
+        why = "" if outcome.passed else f": {outcome.error or '; '.join(outcome.failures)}"
+        print(f"  {verdict} {scenario.suite}/{scenario.name} ({outcome.seconds:.0f} s){why}", flush=True)
         return outcome
 
     return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(scenarios))))

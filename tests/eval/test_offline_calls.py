@@ -34,7 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
 
 def _failures(target: Target, scenarios: list[Scenario]) -> list[str]:
-    outcomes = asyncio.run(run_all(target, scenarios, parallel=3))
+    outcomes = asyncio.run(run_all(target, scenarios, parallel=2))
     return [
         f"{o.scenario.suite}/{o.scenario.name}: {o.error or o.failures} heard {o.transcript}"
         for o in outcomes
@@ -42,12 +42,14 @@ def _failures(target: Target, scenarios: list[Scenario]) -> list[str]:
     ]
 
 
+@pytest.mark.timeout(900)
 def test_representative_shipped_scenarios_pass_against_the_offline_assistant(stack: Target) -> None:
     chosen = [s for s in load_suites() if f"{s.suite}/{s.name}" in REPRESENTATIVE]
     assert len(chosen) == len(REPRESENTATIVE)
     assert _failures(stack, chosen) == []
 
 
+@pytest.mark.timeout(900)
 def test_every_documented_make_call_example_makes_the_right_tool_call_and_answer(stack: Target) -> None:
     documented = DOCS.read_text(encoding="utf-8")
     scenarios = []
