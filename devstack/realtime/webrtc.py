@@ -67,7 +67,13 @@ class RtcCall:
         self.voice = AgentVoiceTrack(self._playback)
         model = str(session.get("model") or "gpt-realtime")
         self.conversation = Conversation(
-            state.make_agent(), state.voice, self._emit, model=model, speedup=state.speedup, session=session
+            state.make_agent(),
+            state.voice,
+            self._emit,
+            model=model,
+            speedup=state.speedup,
+            session=session,
+            late_transcription=state.transcription_is_late,
         )
         self._channel: RTCDataChannel | None = None  # set when the browser's `oai-events` channel arrives
         self._outbox: list[str] = []  # events emitted before the channel opened

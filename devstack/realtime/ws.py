@@ -48,7 +48,14 @@ async def realtime_socket(websocket: WebSocket) -> None:
         async with send_lock:
             await websocket.send_text(json.dumps(event))
 
-    conversation = Conversation(state.make_agent(), state.voice, emit, model=model, speedup=state.speedup)
+    conversation = Conversation(
+        state.make_agent(),
+        state.voice,
+        emit,
+        model=model,
+        speedup=state.speedup,
+        late_transcription=state.transcription_is_late,
+    )
     state.conversations.append(conversation)
     state.sockets[id(conversation)] = websocket
     try:
