@@ -154,7 +154,7 @@ class Conversation:
             await handler(event)
         except ClientEventError as exc:
             await self._emit(error_event(exc, event.get("event_id")))
-        except Exception as exc:  # a simulator bug must not drop the session: the service would answer
+        except Exception:  # a simulator bug must not drop the session: the service would answer
             log.exception("simulator failed on %s", event["type"])
             failure = ClientEventError("server_error", f"The server had an error processing {event['type']}.")
             body = error_event(failure, event.get("event_id"))
@@ -282,9 +282,7 @@ class Conversation:
             if item.role == "user":
                 self._context.caller_texts.append(item.text)
         else:
-            raise ClientEventError(
-                "invalid_value", f"Items of type '{item.type}' are not supported here.", "item.type"
-            )
+            raise ClientEventError("invalid_value", f"Items of type '{item.type}' are not supported here.", "item.type")
         await self._item_added(item)
 
     async def _handle_conversation_item_truncate(self, event: dict[str, Any]) -> None:

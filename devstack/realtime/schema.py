@@ -14,12 +14,12 @@ pydantic) become lists, so a message's content parts and a session's tools are c
 from __future__ import annotations
 
 import collections.abc
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin, get_type_hints
 
 from openai.types.realtime.realtime_client_event_param import RealtimeClientEventParam
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic_core import ErrorDetails
-from typing_extensions import NotRequired, Required, TypedDict, is_typeddict
+from typing_extensions import TypedDict, is_typeddict
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 # Keys whose literal picks the branch of a union (a message's role, a tool's or VAD's type).
@@ -148,10 +148,8 @@ def check_event(event: dict[str, Any]) -> None:
     except ValidationError as exc:
         errors = _relevant(exc.errors())
         plain = [e for e in errors if not _is_discriminator(e)]
-        if plain:
-            chosen = plain[0]
-        else:  # every branch refused its discriminator: the deepest is the one the client meant
-            chosen = max(errors, key=lambda e: len(e["loc"]))
+        # When every branch refused its discriminator, the deepest is the one the client meant.
+        chosen = plain[0] if plain else max(errors, key=lambda e: len(e["loc"]))
         param, _ = _param(chosen, event)
         expected = [
             str((e.get("ctx") or {}).get("expected", ""))

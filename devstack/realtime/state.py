@@ -5,9 +5,9 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from random import Random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from random import Random
 from typing import Any
 
 from devstack.realtime.agents import Agent
