@@ -33,30 +33,27 @@ async def barge_in_after(acs: Any, frames: int) -> None:
 
 async def test_reply_generated_in_full_then_cut_is_recorded_as_far_as_heard() -> None:
     fapp = FakeFunctionApp(greeting=WORDS)
-    async with running_stack({"turns": [{"caller": "stop", "agent": "Sorry."}]}, fapp) as stack:
-        async with acs_call(stack, "call-cut-late") as acs:
-            conversation_ready = lambda: stack.simulator.conversations  # noqa: E731
-            await wait_until(conversation_ready)
-            greeting = None
-            for _ in range(1000):  # the model finishes the greeting long before the caller has heard it
-                greeting = next(
-                    (i for i in stack.simulator.conversations[0].items.values() if i.role == "assistant"), None
-                )
-                if greeting is not None and greeting.status == "completed":
-                    break
-                await asyncio.sleep(0.01)
-            await barge_in_after(acs, 50)  # about one second heard
-            await wait_until(lambda: agent_lines(fapp, "call-cut-late"))
-            line = agent_lines(fapp, "call-cut-late")[0]
-            heard = line["text"].split()
-            assert line["interrupted"] is True and 0 < len(heard) < 20
-            assert heard == WORDS.split()[: len(heard)]
-            barge = fapp.events("call-cut-late", "barge_in")[0]
-            assert line["heard_ms"] == barge["played_ms"]
-            # The model's own context was cut back to the same words.
-            assert greeting is not None
-            await wait_until(lambda: greeting.truncated_ms is not None)
-            assert greeting.text.split() == heard
+    scenario = {"turns": [{"caller": "stop", "agent": "Sorry."}]}
+    async with running_stack(scenario, fapp) as stack, acs_call(stack, "call-cut-late") as acs:
+        await wait_until(lambda: bool(stack.simulator.conversations))
+        greeting = None
+        for _ in range(1000):  # the model finishes the greeting long before the caller has heard it
+            greeting = next((i for i in stack.simulator.conversations[0].items.values() if i.role == "assistant"), None)
+            if greeting is not None and greeting.status == "completed":
+                break
+            await asyncio.sleep(0.01)
+        await barge_in_after(acs, 50)  # about one second heard
+        await wait_until(lambda: agent_lines(fapp, "call-cut-late"))
+        line = agent_lines(fapp, "call-cut-late")[0]
+        heard = line["text"].split()
+        assert line["interrupted"] is True and 0 < len(heard) < 20
+        assert heard == WORDS.split()[: len(heard)]
+        barge = fapp.events("call-cut-late", "barge_in")[0]
+        assert line["heard_ms"] == barge["played_ms"]
+        # The model's own context was cut back to the same words.
+        assert greeting is not None
+        await wait_until(lambda: greeting.truncated_ms is not None)
+        assert greeting.text.split() == heard
 
 
 async def test_reply_cut_while_still_generated_is_recorded_once_from_the_closing_events() -> None:

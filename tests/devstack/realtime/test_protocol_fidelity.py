@@ -62,7 +62,7 @@ async def test_cancelled_response_closes_its_item_and_reports_client_cancelled()
     async with running_simulator(
         {"greeting": "one two three four five six seven eight nine ten " * 4}, speedup=1.0
     ) as (
-        sim,
+        _,
         base,
     ):
         session = await open_session(base)
