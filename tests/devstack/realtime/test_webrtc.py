@@ -21,10 +21,11 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from devstack.realtime import build_state, create_app
 from devstack.realtime.speech import tone_voice
 from devstack.realtime.state import SimulatorState
+from devstack.realtime.webrtc import FILTERED_EVENTS
 from devstack.realtime.webrtc_audio import AgentVoiceTrack
 from tests.devstack.realtime.harness import API_KEY, serve_in_loop
 
-CALLS = "/openai/v1/realtime/calls"
+CALLS = "/openai/v1/realtime/calls"  # as on Azure: https://<resource>.openai.azure.com/openai/v1/realtime/calls
 SCENARIO = {
     "greeting": "Hello there.",
     "turns": [
@@ -117,7 +118,7 @@ async def mint_key(base: str, session: dict[str, Any]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def browser(base: str, key: str) -> AsyncIterator[Browser]:
+async def browser(base: str, key: str, query: str = "") -> AsyncIterator[Browser]:
     """Offer, answer, and wait for the data channel to open."""
     pc = RTCPeerConnection()
     mic = Microphone()
@@ -135,7 +136,7 @@ async def browser(base: str, key: str) -> AsyncIterator[Browser]:
         await pc.setLocalDescription(await pc.createOffer())
         async with httpx.AsyncClient(base_url=base) as http:
             answer = await http.post(
-                CALLS,
+                CALLS + query,
                 content=pc.localDescription.sdp,
                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/sdp"},
             )
@@ -161,6 +162,19 @@ async def test_an_ephemeral_key_opens_a_webrtc_session_configured_from_its_clien
             peer.send({"type": "session.update", "session": {"type": "realtime", "instructions": "Be kind."}})
             assert (await peer.next_of("session.updated"))["session"]["instructions"] == "Be kind."
         assert state.received_types == ["session.update"]
+
+
+async def test_webrtcfilter_on_sends_the_browser_only_the_events_azure_lists() -> None:
+    key_session = {"type": "realtime", "instructions": "Secret instructions."}
+    async with (
+        simulator() as (_, base),
+        browser(base, await mint_key(base, key_session), "?webrtcfilter=on") as peer,
+    ):
+        peer.send({"type": "response.create"})
+        assert (await peer.next_of("response.output_audio_transcript.done"))["transcript"] == "Hello there."
+        await peer.next_of("output_audio_buffer.stopped")
+        assert set(peer.seen) <= FILTERED_EVENTS
+        assert "response.output_audio_transcript.delta" in peer.seen and "session.created" not in peer.seen
 
 
 async def test_agent_speech_arrives_as_a_48khz_track_and_never_as_audio_deltas() -> None:
