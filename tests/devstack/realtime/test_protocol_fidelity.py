@@ -279,3 +279,17 @@ def test_late_transcription_is_reproducible_for_a_seed() -> None:
     first = build_state("k", late_transcription=0.5, seed=7)
     second = build_state("k", late_transcription=0.5, seed=7)
     assert [first.transcription_is_late() for _ in range(20)] == [second.transcription_is_late() for _ in range(20)]
+
+
+async def test_client_secrets_refuse_a_session_the_service_would_refuse() -> None:
+    import httpx
+
+    async with running_simulator() as (_, base), httpx.AsyncClient(base_url=base, headers={"api-key": API_KEY}) as http:
+        url = "/openai/v1/realtime/client_secrets"
+        typo = await http.post(url, json={"session": {"type": "realtime", "voise": "alloy"}})
+        bad_vad = {"type": "realtime", "audio": {"input": {"turn_detection": {"type": "loud_vad"}}}}
+        enum = await http.post(url, json={"session": bad_vad})
+        good = await http.post(url, json={"session": {"type": "realtime", "model": "gpt-realtime"}})
+    assert typo.status_code == 400 and typo.json()["error"]["param"] == "session.voise"
+    assert enum.status_code == 400 and enum.json()["error"]["param"] == "session.audio.input.turn_detection.type"
+    assert good.status_code == 200

@@ -196,7 +196,12 @@ async def test_agent_speech_arrives_as_a_48khz_track_and_never_as_audio_deltas()
 
 
 async def test_the_microphone_track_drives_server_vad_tool_calls_and_the_next_turn() -> None:
-    async with simulator() as (state, base), browser(base, await mint_key(base, {"type": "realtime"})) as peer:
+    # No prefix padding: audio_start_ms (which includes it, as on the service) is where the tone began.
+    no_padding = {
+        "type": "realtime",
+        "audio": {"input": {"turn_detection": {"type": "server_vad", "prefix_padding_ms": 0}}},
+    }
+    async with simulator() as (state, base), browser(base, await mint_key(base, no_padding)) as peer:
         await peer.next_of("session.created")
         peer.mic.say(speech_like(0.8))
         started = await peer.next_of("input_audio_buffer.speech_started")
