@@ -1,8 +1,8 @@
 """ACS bidirectional media streaming, client side: the WebSocket ACS opens to the app's transport URL.
 
 ACS connects with `x-ms-call-connection-id` / `x-ms-call-correlation-id` headers, sends one
-`AudioMetadata`, then an `AudioData` frame every 20 ms (PCM16 mono, base64) and `DtmfData` on key
-presses. With bidirectional streaming the server sends `AudioData` back (played into the call) and
+`AudioMetadata`, then an `AudioData` frame every 20 ms (PCM16 mono, base64) and, only when the call's
+`mediaStreamingOptions.enableDtmfTones` is true, `DtmfData` on key presses (otherwise ACS drops them). With bidirectional streaming the server sends `AudioData` back (played into the call) and
 `StopAudio` (drop what is queued). Unknown or malformed frames from the server are counted and
 ignored, as ACS does not close a stream for them.
 """
@@ -52,6 +52,7 @@ class StreamStats:
     frames_sent: int = 0
     silent_frames_sent: int = 0
     dtmf_sent: int = 0
+    dtmf_not_streamed: int = 0  # key presses dropped because the call did not enable DTMF tones
     audio_messages_received: int = 0
     audio_bytes_received: int = 0
     stop_audio_received: int = 0
@@ -79,6 +80,7 @@ class MediaStream:
         speaker: Speaker,
         bidirectional: bool,
         on_closed_by_server: Callable[[int | None, str], Awaitable[None]],
+        dtmf: bool = False,
     ) -> None:
         self.url = url
         self.call_connection_id = call_connection_id
@@ -89,6 +91,7 @@ class MediaStream:
         self.stats = StreamStats()
         self._speaker = speaker
         self._bidirectional = bidirectional
+        self._dtmf = dtmf
         self._on_closed_by_server = on_closed_by_server
         self._socket: ClientConnection | None = None  # set by open(), cleared by close()
         self._reader: asyncio.Task[None] | None = None
@@ -147,6 +150,10 @@ class MediaStream:
             self.stats.silent_frames_sent += int(silent)
 
     async def send_dtmf(self, digit: str) -> None:
+        """One key press; dropped (and counted) unless the call enabled DTMF tones, as ACS does."""
+        if not self._dtmf:
+            self.stats.dtmf_not_streamed += 1
+            return
         message = {
             "kind": "DtmfData",
             "dtmfData": {"timestamp": _timestamp(), "participantRawID": self.participant_raw_id, "data": digit},

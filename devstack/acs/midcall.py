@@ -82,7 +82,7 @@ async def _run_transfer(sim: AcsSimulator, call: Call, target: dict[str, Any], c
         )
         await sim.end_call(call, ev.TRANSFERRED_AWAY, Outcome.TRANSFERRED, "transfer")
         return
-    result = {CalleeKind.BUSY: ev.BUSY, CalleeKind.DECLINE: ev.DECLINED}.get(behaviour.kind, ev.NO_ANSWER)
+    result = ev.unanswered(behaviour.kind.value, ev.identifier_address(target))
     call.move(CallState.CONNECTED)
     call.transfer_target = None
     sim.emit(call, CallEventType.CALL_TRANSFER_FAILED, operation_context=context, result=result, extra=participants)

@@ -110,11 +110,11 @@ class AcsSimulator:
             raise RequestError(404, "8522", f"Call {call_id} not found: it has ended.")
         return call
 
-    def repeated(self, request_id: str | None) -> tuple[int, dict[str, Any]] | None:
+    def repeated(self, request_id: str | None) -> tuple[int, dict[str, Any] | None] | None:
         """The stored result of a retried request (same Repeatability-Request-ID)."""
         return self._repeatability.get(request_id) if request_id else None
 
-    def remember(self, request_id: str | None, result: tuple[int, dict[str, Any]]) -> None:
+    def remember(self, request_id: str | None, result: tuple[int, dict[str, Any] | None]) -> None:
         if request_id:
             self._repeatability[request_id] = result
 
@@ -268,11 +268,12 @@ class AcsSimulator:
         assert behaviour is not None
         if behaviour.kind is CalleeKind.NO_ANSWER:
             await asyncio.sleep(behaviour.seconds)
-            await self._fail_create(call, ev.NO_ANSWER, Outcome.NO_ANSWER)
+            await self._fail_create(call, ev.unanswered(behaviour.kind.value, call.far_end), Outcome.NO_ANSWER)
         elif behaviour.kind in (CalleeKind.BUSY, CalleeKind.DECLINE):
             await asyncio.sleep(behaviour.ring_seconds)
             busy = behaviour.kind is CalleeKind.BUSY
-            await self._fail_create(call, ev.BUSY if busy else ev.DECLINED, Outcome.BUSY if busy else Outcome.DECLINED)
+            result = ev.unanswered(behaviour.kind.value, call.far_end)
+            await self._fail_create(call, result, Outcome.BUSY if busy else Outcome.DECLINED)
         else:
             await self._connect_after(call, behaviour.ring_seconds)
             if behaviour.kind is CalleeKind.HANG_UP_AFTER and call.state is CallState.CONNECTED:
@@ -334,6 +335,7 @@ class AcsSimulator:
             sample_rate=media.sample_rate,
             speaker=handset,
             bidirectional=media.bidirectional,
+            dtmf=media.dtmf,
             on_closed_by_server=lambda code, reason: self._stream_closed_by_server(call, code),
         )
         call.stream = stream
