@@ -300,6 +300,8 @@ def build_stack(
                 "AZURE_OPENAI_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
                 "AZURE_OPENAI_API_KEY": keys["openai_key"],
                 "AZURE_OPENAI_REALTIME_DEPLOYMENT": settings["AZURE_OPENAI_REALTIME_DEPLOYMENT"],
+                "ACS_RESOURCE_ID": ACS_RESOURCE_ID,
+                "ACS_OPENID_CONFIG_URL": settings["ACS_OPENID_CONFIG_URL"],
                 **(bridge_settings or {}),
             },
         )

@@ -1,10 +1,12 @@
 """ACS bidirectional media streaming, client side: the WebSocket ACS opens to the app's transport URL.
 
-ACS connects with `x-ms-call-connection-id` / `x-ms-call-correlation-id` headers, sends one
-`AudioMetadata`, then an `AudioData` frame every 20 ms (PCM16 mono, base64) and, only when the call's
-`mediaStreamingOptions.enableDtmfTones` is true, `DtmfData` on key presses (otherwise ACS drops them). With bidirectional streaming the server sends `AudioData` back (played into the call) and
-`StopAudio` (drop what is queued). Unknown or malformed frames from the server are counted and
-ignored, as ACS does not close a stream for them.
+ACS connects with `x-ms-call-connection-id` / `x-ms-call-correlation-id` headers and a signed JWT in
+`Authorization: Bearer` (issuer and keys as for callbacks, audience = the ACS resource id, valid for
+24 hours, a new one per connection), sends one `AudioMetadata`, then an `AudioData` frame every 20 ms
+(PCM16 mono, base64) and, only when the call's `mediaStreamingOptions.enableDtmfTones` is true,
+`DtmfData` on key presses. With bidirectional streaming the server sends `AudioData` back (played into
+the call) and `StopAudio` (drop what is queued). Unknown or malformed frames from the server are
+counted and ignored, as ACS does not close a stream for them.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class MediaStream:
         bidirectional: bool,
         on_closed_by_server: Callable[[int | None, str], Awaitable[None]],
         dtmf: bool = False,
+        authorization: str = "",
     ) -> None:
         self.url = url
         self.call_connection_id = call_connection_id
@@ -92,6 +95,7 @@ class MediaStream:
         self._speaker = speaker
         self._bidirectional = bidirectional
         self._dtmf = dtmf
+        self._authorization = authorization  # "Bearer <JWT>", a fresh token per connection like ACS
         self._on_closed_by_server = on_closed_by_server
         self._socket: ClientConnection | None = None  # set by open(), cleared by close()
         self._reader: asyncio.Task[None] | None = None
@@ -107,7 +111,11 @@ class MediaStream:
         Raises:
             MediaStreamError: refused handshake, unreachable server or timeout.
         """
-        headers = {"x-ms-call-connection-id": self.call_connection_id, "x-ms-call-correlation-id": self.correlation_id}
+        headers = {
+            "x-ms-call-connection-id": self.call_connection_id,
+            "x-ms-call-correlation-id": self.correlation_id,
+            "Authorization": self._authorization,
+        }
         try:
             socket = await connect(
                 self.url, additional_headers=headers, open_timeout=OPEN_TIMEOUT_SECONDS, max_size=MAX_FRAME_CHARS

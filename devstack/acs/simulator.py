@@ -31,6 +31,8 @@ from devstack.acs.phone import Handset
 from devstack.acs.script import HangUp, Say, Silence, Step, Voice, voice_named, write_wav
 from devstack.acs.signing import ACS_ISSUER, CallbackSigner
 
+# ACS's media handshake JWT lives 24 hours (callbacks' five minutes); same issuer, keys and audience.
+MEDIA_TOKEN_LIFETIME_SECONDS = 24 * 3600
 log = logging.getLogger("devstack.acs")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_CALLS = 1000  # oldest ended calls are forgotten beyond this
@@ -336,6 +338,7 @@ class AcsSimulator:
             speaker=handset,
             bidirectional=media.bidirectional,
             dtmf=media.dtmf,
+            authorization=f"Bearer {self.signer.mint(lifetime_seconds=MEDIA_TOKEN_LIFETIME_SECONDS)}",
             on_closed_by_server=lambda code, reason: self._stream_closed_by_server(call, code),
         )
         call.stream = stream

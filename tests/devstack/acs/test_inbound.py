@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from azure.communication.callautomation import PhoneNumberIdentifier
 from azure.core.exceptions import HttpResponseError
 
-from tests.devstack.acs.harness import Stack, running_stack, tone
+from tests.devstack.acs.harness import RESOURCE_ID, Stack, running_stack, tone
 
 CALLER = "+15551230000"
 OUR_NUMBER = "+15559990000"
@@ -78,6 +79,18 @@ def test_key_presses_reach_the_media_socket_only_when_the_call_enabled_dtmf_tone
         snapshot = stack.call(call_id)
         assert snapshot["media"]["dtmf"] is False
         assert snapshot["media_stats"]["dtmf_not_streamed"] == 3
+
+
+def test_media_socket_handshake_carries_a_day_long_acs_jwt_for_the_resource(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        call_id, event = ring(stack, script=[{"silence": 0.1}])
+        answer(stack, event)
+        stack.wait_for_event(call_id, "MediaStreamingStarted")
+        scheme, _, token = stack.bridge.headers["authorization"].partition(" ")
+        config = stack.control("GET", "/calling/.well-known/acsopenidconfiguration").json()
+        key = jwt.PyJWKClient(config["jwks_uri"]).get_signing_key_from_jwt(token).key
+        claims = jwt.decode(token, key, algorithms=["RS256"], audience=RESOURCE_ID, issuer=config["issuer"])
+        assert scheme == "Bearer" and claims["exp"] - claims["iat"] == 24 * 3600
 
 
 def test_event_grid_delivery_is_retried_until_accepted_and_can_be_duplicated(tmp_path: Path) -> None:
