@@ -179,6 +179,8 @@ class Call:
     recording_id: str | None = None
     recording_state: str | None = None
     recording_callback_url: str | None = None
+    recording_started_at: str | None = None
+    recording_base_url: str = ""  # where the app reached the simulator: the file's download URL base
     heard_wav: Path | None = None
     conversation_wav: Path | None = None
     operations: list[dict[str, Any]] = field(default_factory=list)

@@ -199,3 +199,49 @@ def incoming_call_event(
         "metadataVersion": "1",
         "eventTime": utc_now_iso(),
     }
+
+
+def recording_file_event(
+    *,
+    topic: str,
+    server_call_id: str,
+    recording_id: str,
+    content_location: str,
+    started_at: str,
+    duration_ms: int,
+) -> dict[str, Any]:
+    """One `Microsoft.Communication.RecordingFileStatusUpdated` (Event Grid schema), sent after the call.
+
+    Shape from the Event Grid docs for ACS voice events: one chunk per file in
+    `recordingStorageInfo.recordingChunks`, each with its content, metadata and delete locations.
+    """
+    document_id = f"0-local-{recording_id}"
+    return {
+        "id": str(uuid.uuid4()),
+        "topic": topic,
+        "subject": f"/recording/call/{server_call_id}/recordingId/{recording_id}",
+        "data": {
+            "recordingStorageInfo": {
+                "recordingChunks": [
+                    {
+                        "documentId": document_id,
+                        "index": 0,
+                        "endReason": "SessionEnded",
+                        "contentLocation": content_location,
+                        "metadataLocation": content_location.removesuffix("/content") + "/metadata",
+                        "deleteLocation": content_location.removesuffix("/content"),
+                    }
+                ]
+            },
+            "recordingStartTime": started_at,
+            "recordingDurationMs": duration_ms,
+            "recordingContentType": "Audio",
+            "recordingChannelType": "Mixed",
+            "recordingFormatType": "Wav",
+            "sessionEndReason": "CallEnded",
+        },
+        "eventType": EVENT_PREFIX + "RecordingFileStatusUpdated",
+        "dataVersion": "1.0",
+        "metadataVersion": "1",
+        "eventTime": utc_now_iso(),
+    }

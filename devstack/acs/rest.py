@@ -92,7 +92,9 @@ async def _route(sim: AcsSimulator, request: Request, path: str, body: dict[str,
     if path == "/calling/callConnections:reject" and method == "POST":
         return _repeatable(sim, request, "reject", lambda: _reject(sim, body))
     if path == "/calling/recordings" and method == "POST":
-        return _repeatable(sim, request, "record", lambda: (200, midcall.start_recording(sim, body)))
+        return _repeatable(
+            sim, request, "record", lambda: (200, midcall.start_recording(sim, body, str(request.base_url)))
+        )
     if match := _RECORDING.match(path):
         return _recording(sim, method, unquote(match["id"]), match["action"])
     match = _CONNECTION.match(path)

@@ -447,6 +447,26 @@ class AcsSimulator:
             self.recording_changed(call, "inactive")
         self.emit(call, CallEventType.CALL_DISCONNECTED, operation_context=None, result=result)
         self._save_audio(call)
+        if call.recording_id and call.conversation_wav is not None:
+            call.spawn(self._publish_recording_file(call), "recording-file")
+
+    async def _publish_recording_file(self, call: Call) -> None:
+        """Like ACS, announce the recording's file on Event Grid (the app's IncomingCall endpoint)."""
+        url = self.config.event_grid_url
+        if not url or call.recording_id is None or call.conversation_wav is None:
+            return
+        rate = call.handset.sample_rate if call.handset is not None else 24000
+        seconds = max(0, call.conversation_wav.stat().st_size - 44) / (2 * 2 * rate)  # stereo PCM16
+        event = ev.recording_file_event(
+            topic=self.config.topic,
+            server_call_id=call.ids.server_call_id,
+            recording_id=call.recording_id,
+            content_location=f"{call.recording_base_url}/simulator/recordings/{call.recording_id}/content",
+            started_at=call.recording_started_at or call.created_at,
+            duration_ms=int(seconds * 1000),
+        )
+        publisher = EventGridPublisher(url=url, client=self.client, retry_delays=self.config.event_grid_retry_delays)
+        await publisher.deliver(event, call.event_grid_attempts)
 
     def _save_audio(self, call: Call) -> None:
         handset = call.handset

@@ -211,6 +211,17 @@ def test_call_recording_reports_its_state_changes(tmp_path: Path) -> None:
         states = [e["data"]["state"] for e in stack.callbacks.events(call_id) if "RecordingStateChanged" in e["type"]]
         assert states == ["active", "inactive"]
 
+        def file_event() -> dict[str, Any] | None:
+            kinds = [r["body"][0] for r in stack.event_grid.requests]
+            return next((e for e in kinds if e["eventType"].endswith(".RecordingFileStatusUpdated")), None)
+
+        published = stack.wait_for(file_event, "RecordingFileStatusUpdated on Event Grid")
+        assert published["subject"].endswith(f"/recordingId/{state.recording_id}")
+        chunk = published["data"]["recordingStorageInfo"]["recordingChunks"][0]
+        assert published["data"]["sessionEndReason"] == "CallEnded" and chunk["index"] == 0
+        download = stack.control("GET", chunk["contentLocation"].removeprefix(stack.base))
+        assert download.status_code == 200 and download.content[:4] == b"RIFF"
+
 
 def test_espeak_voice_speaks_the_caller_script_into_the_media_stream(tmp_path: Path) -> None:
     with running_stack(tmp_path, voice="espeak") as stack:
