@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from devstack.acs import midcall
 from devstack.acs.calls import CallState, RequestError, parse_media_options, require_loopback_url
+from devstack.acs.entra_auth import BearerRefused
 from devstack.acs.events import identifier_address
 from devstack.acs.hmac_auth import SignatureError, verify_request
 from devstack.acs.simulator import E164, AcsSimulator
@@ -44,15 +45,19 @@ async def handle_calling(request: Request) -> Response:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error(413, "RequestEntityTooLarge", "The request body is larger than 1 MiB.")
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
     try:
-        verify_request(
-            secret=request.app.state.secret,
-            method=request.method,
-            path_and_query=raw_path + (f"?{query}" if query else ""),
-            headers=request.headers,
-            body=body,
-        )
-    except SignatureError as exc:
+        if scheme.lower() == "bearer":  # a managed identity's Entra ID token instead of the HMAC key
+            await sim.entra.verify(sim.client, bearer.strip())
+        else:
+            verify_request(
+                secret=request.app.state.secret,
+                method=request.method,
+                path_and_query=raw_path + (f"?{query}" if query else ""),
+                headers=request.headers,
+                body=body,
+            )
+    except (SignatureError, BearerRefused) as exc:
         log.warning("rejected %s %s: %s", request.method, request.url.path, exc.reason)
         return error(401, "Denied", "Denied by the resource provider.")
     versions = parse_qs(query).get("api-version", [])

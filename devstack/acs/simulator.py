@@ -25,6 +25,7 @@ from devstack.acs import events as ev
 from devstack.acs.behaviour import BehaviourBook, CalleeKind
 from devstack.acs.calls import Call, CallState, Direction, IllegalTransition, Outcome, RequestError
 from devstack.acs.delivery import CallbackChannel, EventGridPublisher
+from devstack.acs.entra_auth import EntraVerifier
 from devstack.acs.events import CallEventType, CallIds, ResultInfo
 from devstack.acs.media import MediaStream, MediaStreamError
 from devstack.acs.phone import Handset
@@ -57,6 +58,8 @@ class SimulatorConfig:
     max_call_seconds: float = 1800.0
     inbound_ring_seconds: float = 30.0
     connect_seconds: float = 0.05  # answer -> CallConnected
+    # OpenID configuration of the one token issuer whose bearer tokens are accepted (managed identity).
+    trusted_token_issuer: str | None = None
 
 
 def _new_server_call_id() -> str:
@@ -80,8 +83,9 @@ class AcsSimulator:
         self.calls: dict[str, Call] = {}
         self.voice: Voice = voice_named(config.voice)
         self.client = client or httpx.AsyncClient()
+        self.entra = EntraVerifier(config.trusted_token_issuer)  # managed identity bearer tokens
         self._by_context: dict[str, str] = {}  # incomingCallContext -> call id
-        self._repeatability: dict[str, tuple[int, dict[str, Any]]] = {}  # Repeatability-Request-ID -> result
+        self._repeatability: dict[str, tuple[int, dict[str, Any] | None]] = {}  # Repeatability-Request-ID -> result
 
     async def aclose(self) -> None:
         """End every live call (writing its recording) and stop all background work."""
