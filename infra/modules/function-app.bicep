@@ -81,6 +81,19 @@ param azureOpenAiApiKeySecretUri string = ''
 @description('Key Vault secret URI of the ACS access key; empty = managed identity')
 param acsAccessKeySecretUri string = ''
 
+@description('Durable Task Scheduler endpoint; empty = Durable Functions keeps its Azure Storage backend')
+param durableTaskSchedulerEndpoint string = ''
+
+// host.json names no storage provider (Azure Storage, also what the local stack runs). For the managed
+// backend the platform's AzureFunctionsJobHost__<path> app settings override host.json per deployment.
+var durableTaskSchedulerConfig = {
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+  AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+  // No secret: the endpoint and which identity to authenticate with.
+  DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity;ClientID=${identityClientId}'
+}
+var durableTaskSchedulerSettings = empty(durableTaskSchedulerEndpoint) ? {} : durableTaskSchedulerConfig
+
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
 }
@@ -163,7 +176,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   // checkov:skip=CKV_AZURE_65: a Microsoft.Web/sites check that checkov applies to this sites/config child, which has no such property
   parent: app
   name: 'appsettings'
-  properties: union(settings, {
+  properties: union(settings, durableTaskSchedulerSettings, {
     // Functions host storage with managed identity (no connection string, no key).
     AzureWebJobsStorage__accountName: storage.name
     AzureWebJobsStorage__credential: 'managedidentity'

@@ -30,8 +30,16 @@ PLATFORM_SETTINGS = frozenset(
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         "AZURE_CLIENT_ID",
         "DURABLE_TASK_HUB",
+        # Durable Task Scheduler backend (durableBackend parameter): host.json overrides and the connection.
+        "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+        "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
     }
 )
+# Names that look like secrets but hold none, and why.
+NOT_SECRET = {
+    "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "an endpoint and a client id; the managed identity authenticates",
+}
 # Settings the code reads that Azure deliberately leaves unset, and why.
 UNSET_ON_AZURE = {
     "CALLCENTER_TABLES_CONNECTION": "a connection string needs storage keys; Azure uses the endpoint + identity",
@@ -324,7 +332,7 @@ def _is_secret(name: str) -> bool:
 def check_secrets(project: Project) -> list[str]:
     problems: list[str] = []
     for s in function_app_settings(project):
-        if not _is_secret(s.name) or s.name.startswith("APPLICATIONINSIGHTS_"):
+        if not _is_secret(s.name) or s.name.startswith("APPLICATIONINSIGHTS_") or s.name in NOT_SECRET:
             continue
         strings = [t.value for t in s.value.strings()] if s.value else []
         if not any(v.startswith("@Microsoft.KeyVault(SecretUri=") for v in strings) or any(
