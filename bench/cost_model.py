@@ -48,16 +48,18 @@ class Measured:
 
 MEASURED = Measured(
     command=".venv/bin/python -m bench.stack_load --calls 20 --seconds 30 --costs (2026-12-04, shared 2-core VM)",
-    seconds_per_call=13.0,
-    input_tokens_per_minute=1764,
-    output_tokens_per_minute=861,
-    executions_per_call=12.0,
-    event_posts_per_minute=0.0,
-    orchestrator_episodes_per_call=8.0,
+    seconds_per_call=26.0,
+    input_tokens_per_minute=891,
+    output_tokens_per_minute=430,
+    # call_agent 1, call_callback 4, call_function 1, incoming_call 0.5, start_outbound_call 0.5 (half the
+    # calls each way); the bench's own record reads (get_call, list_calls) are left out.
+    executions_per_call=7.0,
+    event_posts_per_minute=9.5,  # call_events: 4.12 per 26 s call
+    orchestrator_episodes_per_call=8.1,
     activities_per_call=2.5,
-    history_events_per_call=0.0,
-    table_transactions_per_call=31.3,
-    function_cpu_seconds_per_call=0.126,
+    history_events_per_call=30.2,
+    table_transactions_per_call=31.5,
+    function_cpu_seconds_per_call=0.144,
     calls_per_bridge_replica=30,
 )
 
@@ -186,7 +188,9 @@ def _usd(value: float) -> str:
         return f"${value:,.0f}"
     if value >= 1:
         return f"${value:,.2f}"
-    return f"${value:.4f}"
+    if value >= 0.01 or value == 0:
+        return f"${value:.4f}"
+    return f"${value:.6f}"
 
 
 def _month_row(calls: int, month: dict[str, float]) -> str:
@@ -250,7 +254,8 @@ def render(settings: Settings | None = None, m: Measured = MEASURED, p: Prices =
     lines += [
         "",
         f"Measured with `{m.command}`: a scripted call of {m.seconds_per_call:.0f} s (greeting, a question, a tool "
-        f"call, the answer); {m.executions_per_call:.1f} HTTP and Event Grid executions, "
+        f"call, the answer); {m.executions_per_call:.1f} HTTP and Event Grid executions plus "
+        f"{m.event_posts_per_minute:.1f} event posts a minute, "
         f"{m.orchestrator_episodes_per_call:.1f} orchestrator episodes and {m.activities_per_call:.1f} activities "
         f"per call; {m.function_cpu_seconds_per_call:.3f} s of function CPU per call.",
         "",
