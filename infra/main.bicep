@@ -603,3 +603,4 @@ output SERVICE_BRIDGE_NAME string = bridge.outputs.name
 output SERVICE_BRIDGE_URI string = 'wss://${bridge.outputs.fqdn}'
 output SERVICE_WEB_NAME string = web.outputs.name
 output SERVICE_WEB_URI string = web.outputs.uri
+output DURABLE_TASK_SCHEDULER_NAME string = useDurableTaskScheduler ? durableScheduler!.outputs.name : ''
