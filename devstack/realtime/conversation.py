@@ -283,7 +283,7 @@ class Conversation:
                 self._context.caller_texts.append(item.text)
         else:
             raise ClientEventError("invalid_value", f"Items of type '{item.type}' are not supported here.", "item.type")
-        await self._item_added(item)
+        await self._item_added(item, previous)
 
     async def _handle_conversation_item_truncate(self, event: dict[str, Any]) -> None:
         item = self.items.get(event["item_id"])
@@ -320,9 +320,17 @@ class Conversation:
             raise ClientEventError("invalid_value", f"Item '{event['item_id']}' does not exist.", "item_id")
         await self._send("conversation.item.retrieved", item=self._item_json(item))
 
-    async def _item_added(self, item: Item) -> None:
-        previous = self._last_item_id()
-        self.items[item.id] = item
+    async def _item_added(self, item: Item, after: str | None = None) -> None:
+        """Add `item` at the end, or after `after` ("root": first), as `previous_item_id` asks."""
+        if after is None:
+            previous = self._last_item_id()
+            self.items[item.id] = item
+        else:
+            order = list(self.items.items())
+            at = 0 if after == "root" else [key for key, _ in order].index(after) + 1
+            order.insert(at, (item.id, item))
+            self.items = dict(order)
+            previous = None if after == "root" else after
         body = self._item_json(item)
         await self._send("conversation.item.added", previous_item_id=previous, item=body)
         await self._send("conversation.item.done", previous_item_id=previous, item=body)

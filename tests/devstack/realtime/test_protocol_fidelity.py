@@ -293,3 +293,37 @@ async def test_client_secrets_refuse_a_session_the_service_would_refuse() -> Non
     assert typo.status_code == 400 and typo.json()["error"]["param"] == "session.voise"
     assert enum.status_code == 400 and enum.json()["error"]["param"] == "session.audio.input.turn_detection.type"
     assert good.status_code == 200
+
+
+async def test_an_item_created_after_a_given_item_lands_there() -> None:
+    async with running_simulator() as (sim, base):
+        session = await open_session(base)
+        for text in ("first", "third"):
+            part = [{"type": "input_text", "text": text}]
+            await session.send(
+                {
+                    "type": "conversation.item.create",
+                    "item": {"id": text, "type": "message", "role": "user", "content": part},
+                }
+            )
+            await session.next("conversation.item.done")
+        second = {
+            "id": "second",
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "second"}],
+        }
+        await session.send({"type": "conversation.item.create", "previous_item_id": "first", "item": second})
+        assert (await session.next("conversation.item.added"))["previous_item_id"] == "first"
+        await session.send(
+            {
+                "type": "conversation.item.create",
+                "previous_item_id": "nope",
+                "event_id": "e5",
+                "item": second | {"id": "x"},
+            }
+        )
+        error = (await session.next("error"))["error"]
+        assert (error["param"], error["event_id"]) == ("previous_item_id", "e5")
+        assert list(sim.conversations[0].items) == ["first", "second", "third"]
+        await session.socket.close()
