@@ -77,12 +77,8 @@ async def _wait_for(check: Any, seconds: float, what: str) -> Any:
     raise TimeoutError(what)
 
 
-async def _inbound(
-    api: httpx.AsyncClient, acs: httpx.AsyncClient, scenario: Scenario, script: list[Any]
-) -> tuple[str, str]:
-    response = await acs.post(
-        "/simulator/calls/inbound", json={"from": scenario.caller, "to": ACS_NUMBER, "script": script}
-    )
+async def _inbound(api: httpx.AsyncClient, acs: httpx.AsyncClient, caller: str, script: list[Any]) -> tuple[str, str]:
+    response = await acs.post("/simulator/calls/inbound", json={"from": caller, "to": ACS_NUMBER, "script": script})
     response.raise_for_status()
     sim = response.json()
 
@@ -132,7 +128,9 @@ async def run_scenario(target: Target, scenario: Scenario, variant: int, index: 
                 number = f"+1425555{index % 10000:04d}"
                 outcome.call_id, sim_id = await _outbound(api, acs, scenario, script, number)
             else:
-                outcome.call_id, sim_id = await _inbound(api, acs, scenario, script)
+                # Each call its own caller number: calls in parallel never look like one caller.
+                caller = scenario.caller or f"+1425556{index % 10000:04d}"
+                outcome.call_id, sim_id = await _inbound(api, acs, caller, script)
 
             async def ended() -> dict[str, Any] | None:
                 detail = (await api.get(f"/api/calls/{outcome.call_id}")).json()

@@ -61,7 +61,7 @@ class Scenario:
     direction: str = "inbound"  # or "outbound"
     agent: str = "default"  # outbound calls: the agent placing the call
     context: dict[str, str] = field(default_factory=dict)  # outbound calls: the call's context
-    caller: str = "+14255550101"
+    caller: str = ""  # inbound: the caller's number (default: one per scenario)
 
 
 def _strings(value: Any, where: str) -> tuple[str, ...]:
@@ -131,7 +131,7 @@ def _scenario(raw: Any, suite: str, where: str) -> Scenario:
         direction=direction,
         agent=str(raw.get("agent", "default")),
         context={str(k): str(v) for k, v in context.items()},
-        caller=str(raw.get("caller", "+14255550101")),
+        caller=str(raw.get("caller", "")),
     )
 
 
