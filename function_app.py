@@ -3,7 +3,16 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api import agents_api, calls_api, campaigns_api, dnc_api, internal_api, platform_api, session_api
+from callcenter.api import (
+    agents_api,
+    calls_api,
+    campaigns_api,
+    dnc_api,
+    internal_api,
+    platform_api,
+    session_api,
+    stats_api,
+)
 from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities
 from callcenter.telephony import callbacks, incoming
 
@@ -21,6 +30,7 @@ for blueprint in (
     call_activities.bp,
     campaigns_api.bp,
     dnc_api.bp,
+    stats_api.bp,
     campaign.bp,
     campaign_activities.bp,
 ):

@@ -1,0 +1,318 @@
+"""KPI counters per hour and day, kept as conversations end, so statistics never scan records.
+
+Layout (table `callstats`): one partition per UTC day and shard, `s{YYYY-MM-DD}-{shard}`. In it:
+
+- counter rows `c|{dimension}|d` (the day) and `c|{dimension}|h{HH}` (each hour), where the
+  dimension is `all`, `a={agent}`, `ch={channel}` or `a={agent},ch={channel}`;
+- one marker row `m|{call id}` per counted conversation.
+
+A conversation's end is counted in ONE entity-group transaction in its shard's partition: the marker
+is created and every counter row it touches is replaced, conditioned on the ETag read just before (or
+created when new). A redelivered end finds the marker and counts nothing; two ends racing on a counter
+make one transaction fail with 412/409, and it is read and tried again. Shards (by a hash of the call
+id) spread concurrent ends of one day over several partitions.
+
+Reads touch only counter rows: (days x shards) for one dimension, whatever the number of
+conversations. Handle times go into fixed bins (`HANDLE_BINS`), so p90 is read off the histogram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+from callcenter.config import Settings
+from callcenter.store.tables import table
+
+STATS = "callstats"
+SHARDS = 4
+MAX_ATTEMPTS = 30
+MAX_OPERATIONS = 100  # Table Storage's limit per entity-group transaction
+# Upper edges (seconds) of the handle-time bins; the last bin is open-ended. Fine where most calls
+# fall (under five minutes), coarse beyond; p90 is interpolated linearly inside its bin.
+HANDLE_BINS: tuple[float, ...] = (15, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600)
+OUTCOMES = ("completed", "transferred", "abandoned", "no-answer", "busy", "failed", "voicemail")
+# Integer counters of a row (plus one `o_<outcome>` per outcome and one `h<NN>` per handle-time bin).
+COUNTS = ("conversations", "connected", "tool_calls", "tool_failures", "input_tokens", "output_tokens", "total_tokens")
+# Sums kept as floats.
+SUMS = ("handle_s", "cost")
+
+
+class Bucket:
+    HOUR = "hour"
+    DAY = "day"
+
+
+@dataclass(frozen=True)
+class EndedConversation:
+    """What the counters need from a finished record."""
+
+    call_id: str
+    agent: str
+    channel: str
+    started_at: datetime
+    outcome: str
+    connected: bool
+    handle_s: float
+    cost: float
+    tool_calls: int = 0
+    tool_failures: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+def ended_conversation(record: dict[str, Any], events: list[dict[str, Any]]) -> EndedConversation:
+    """The counters' view of a final record (`CallRecord.view()` plus what finalize wrote)."""
+    started = record.get("started_at") or record.get("ended_at") or ""
+    try:
+        started_at = datetime.fromisoformat(started)
+    except ValueError:
+        started_at = datetime.now(UTC)
+    tools = [e for e in events if e.get("type") == "tool_call"]
+    return EndedConversation(
+        call_id=record["call_id"],
+        agent=record.get("agent") or "unknown",
+        channel=record.get("channel") or "phone",
+        started_at=started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC),
+        outcome=record.get("outcome") or "completed",
+        connected=bool(record.get("answered_at")),
+        handle_s=float(record.get("duration_s") or 0.0),
+        cost=float(record.get("estimated_cost") or 0.0),
+        tool_calls=len(tools),
+        tool_failures=sum(1 for e in tools if e.get("ok") is False),
+        usage=dict(record.get("usage") or {}),
+    )
+
+
+def handle_bin(seconds: float) -> int:
+    """Index of the bin `seconds` falls in."""
+    for index, edge in enumerate(HANDLE_BINS):
+        if seconds < edge:
+            return index
+    return len(HANDLE_BINS)
+
+
+def dimension(agent: str | None = None, channel: str | None = None) -> str:
+    """The counter dimension for an agent and/or channel filter (`all` when neither)."""
+    parts = [f"a={_safe(agent)}"] if agent else []
+    parts += [f"ch={_safe(channel)}"] if channel else []
+    return ",".join(parts) or "all"
+
+
+def _safe(value: str) -> str:
+    """Row keys may not hold / \\ # ? or control characters; agent names never do, but be sure."""
+    return "".join(c if c.isprintable() and c not in "/\\#?|,'" else "_" for c in value)[:64]
+
+
+def shard_of(call_id: str) -> int:
+    return zlib.crc32(call_id.encode()) % SHARDS
+
+
+def partition(day: str, shard: int) -> str:
+    return f"s{day}-{shard}"
+
+
+def _dimensions(call: EndedConversation) -> list[str]:
+    return [
+        dimension(),
+        dimension(agent=call.agent),
+        dimension(channel=call.channel),
+        dimension(call.agent, call.channel),
+    ]
+
+
+def _increments(call: EndedConversation) -> dict[str, float]:
+    """What one conversation adds to each counter row it touches."""
+    usage = call.usage
+    delta: dict[str, float] = {
+        "conversations": 1,
+        "connected": 1 if call.connected else 0,
+        "tool_calls": call.tool_calls,
+        "tool_failures": call.tool_failures,
+        "input_tokens": int(usage.get("input_tokens", 0)),
+        "output_tokens": int(usage.get("output_tokens", 0)),
+        "total_tokens": int(usage.get("total_tokens", 0)),
+        "cost": call.cost,
+        f"o_{call.outcome}": 1,
+    }
+    if call.connected:
+        delta["handle_s"] = call.handle_s
+        delta[f"h{handle_bin(call.handle_s):02d}"] = 1
+    return delta
+
+
+def _row_keys(call: EndedConversation) -> list[str]:
+    hour = f"h{call.started_at.astimezone(UTC).hour:02d}"
+    return [f"c|{dim}|{bucket}" for dim in _dimensions(call) for bucket in ("d", hour)]
+
+
+def _merge(totals: dict[str, float], delta: dict[str, float]) -> None:
+    for key, value in delta.items():
+        totals[key] = totals.get(key, 0) + value
+
+
+async def count_ended(settings: Settings, calls: Iterable[EndedConversation]) -> int:
+    """Count conversations that ended, once each; returns how many were new.
+
+    Conversations are grouped by partition (day and shard) and counted in one transaction per group
+    (at most 100 operations: the bench seeds a month this way; the app counts one call at a time).
+    """
+    groups: dict[str, list[EndedConversation]] = {}
+    for call in sorted(calls, key=lambda c: c.started_at):
+        day = call.started_at.astimezone(UTC).date().isoformat()
+        groups.setdefault(partition(day, shard_of(call.call_id)), []).append(call)
+    counted = 0
+    async with table(settings, STATS) as stats:
+        for key, group in groups.items():
+            for chunk in _chunks(group):
+                counted += await _count_in_partition(stats, key, chunk)
+    return counted
+
+
+def _chunks(group: list[EndedConversation]) -> Iterable[list[EndedConversation]]:
+    """Split a partition's conversations so each transaction stays within 100 operations."""
+    chunk: list[EndedConversation] = []
+    rows: set[str] = set()
+    for call in group:
+        keys = set(_row_keys(call))
+        if chunk and len(chunk) + 1 + len(rows | keys) > MAX_OPERATIONS:
+            yield chunk
+            chunk, rows = [], set()
+        chunk.append(call)
+        rows |= keys
+    if chunk:
+        yield chunk
+
+
+async def _count_in_partition(stats: Any, key: str, group: list[EndedConversation]) -> int:
+    from azure.data.tables import TableTransactionError
+
+    fresh = group
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:  # a failed try: some may have been counted meanwhile (a redelivery)
+            fresh = [call for call in group if not await _has_marker(stats, key, call.call_id)]
+            if not fresh:
+                return 0
+        try:
+            await stats.submit_transaction(await _operations(stats, key, fresh))
+            return len(fresh)
+        except (TableTransactionError, HttpResponseError):
+            # A marker exists (409: counted already), another end changed a counter first (412) or
+            # created it first (409): read again and retry.
+            await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+    raise RuntimeError(f"stats partition {key}: counters stayed contended for {MAX_ATTEMPTS} attempts")
+
+
+async def _operations(stats: Any, key: str, calls: list[EndedConversation]) -> list[Any]:
+    """The transaction: a marker per call, and each counter row created or replaced if unchanged."""
+    from azure.core import MatchConditions
+    from azure.data.tables import UpdateMode
+
+    rows: dict[str, dict[str, float]] = {}
+    for call in calls:
+        delta = _increments(call)
+        for row in _row_keys(call):
+            _merge(rows.setdefault(row, {}), delta)
+    current = await asyncio.gather(*(_read(stats, key, row) for row in rows))
+    operations: list[Any] = [("create", {"PartitionKey": key, "RowKey": f"m|{c.call_id}"}) for c in calls]
+    for (row, delta), entity in zip(rows.items(), current, strict=True):
+        if entity is None:
+            operations.append(("create", {"PartitionKey": key, "RowKey": row, **_typed(delta)}))
+            continue
+        totals = _counters(entity)
+        _merge(totals, delta)
+        condition = {"mode": UpdateMode.REPLACE, "etag": entity.metadata["etag"]}
+        condition["match_condition"] = MatchConditions.IfNotModified
+        operations.append(("update", {"PartitionKey": key, "RowKey": row, **_typed(totals)}, condition))
+    return operations
+
+
+async def _read(stats: Any, key: str, row: str) -> Any:
+    try:
+        return await stats.get_entity(key, row)
+    except ResourceNotFoundError:
+        return None
+
+
+async def _has_marker(stats: Any, key: str, call_id: str) -> bool:
+    try:
+        await stats.get_entity(key, f"m|{call_id}", select=["RowKey"])
+    except ResourceNotFoundError:
+        return False
+    return True
+
+
+def _counters(entity: Any) -> dict[str, float]:
+    """The numbers of a counter row (Int64 values arrive wrapped in an EntityProperty)."""
+    numbers: dict[str, float] = {}
+    for key, value in entity.items():
+        value = getattr(value, "value", value)
+        if key not in ("PartitionKey", "RowKey") and isinstance(value, int | float):
+            numbers[key] = value
+    return numbers
+
+
+def _typed(values: dict[str, float]) -> dict[str, Any]:
+    """Counts as Int64 (EdmType) where they can grow past 2^31 (tokens), floats as Double."""
+    from azure.data.tables import EdmType, EntityProperty
+
+    typed: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in SUMS:
+            typed[key] = float(value)
+        else:
+            typed[key] = EntityProperty(int(value), EdmType.INT64)
+    return typed
+
+
+@dataclass
+class BucketCounts:
+    """The counters of one bucket (one hour or one day), summed over shards."""
+
+    start: datetime
+    values: dict[str, float] = field(default_factory=dict)
+
+
+async def read_buckets(
+    settings: Settings, since: datetime, until: datetime, bucket: str, dim: str
+) -> list[BucketCounts]:
+    """Counter rows of `dim` for buckets starting in [since, until), in time order (empty ones included).
+
+    One query: the day partitions' range, one row key (day) or the 24 hour rows of each partition.
+    """
+    step = timedelta(hours=1) if bucket == Bucket.HOUR else timedelta(days=1)
+    first = _floor(since, bucket)
+    starts: list[datetime] = []
+    moment = first
+    while moment < until:
+        starts.append(moment)
+        moment += step
+    found = {start: BucketCounts(start) for start in starts}
+    if not starts:
+        return []
+    low, high = starts[0].date().isoformat(), (starts[-1].date() + timedelta(days=1)).isoformat()
+    rows = f"RowKey eq 'c|{dim}|d'" if bucket == Bucket.DAY else f"RowKey ge 'c|{dim}|h' and RowKey lt 'c|{dim}|i'"
+    query = f"PartitionKey ge 's{low}' and PartitionKey lt 's{high}' and {rows}"
+    async with table(settings, STATS) as stats:
+        async for entity in stats.query_entities(query, results_per_page=1000):
+            start = _bucket_start(entity["PartitionKey"], entity["RowKey"])
+            if start in found:
+                _merge(found[start].values, _counters(entity))
+    return [found[start] for start in starts]
+
+
+def _floor(moment: datetime, bucket: str) -> datetime:
+    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return moment if bucket == Bucket.HOUR else moment.replace(hour=0)
+
+
+def _bucket_start(partition_key: str, row_key: str) -> datetime:
+    day = datetime.fromisoformat(partition_key[1:11]).replace(tzinfo=UTC)
+    suffix = row_key.rsplit("|", 1)[1]
+    return day + timedelta(hours=int(suffix[1:])) if suffix.startswith("h") else day
