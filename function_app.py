@@ -7,13 +7,14 @@ from callcenter.api import (
     agents_api,
     calls_api,
     campaigns_api,
+    conversations_api,
     dnc_api,
     internal_api,
     platform_api,
     session_api,
     stats_api,
 )
-from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities
+from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities, web_conversation
 from callcenter.telephony import callbacks, incoming
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -22,6 +23,7 @@ for blueprint in (
     platform_api.bp,
     agents_api.bp,
     session_api.bp,
+    conversations_api.bp,
     calls_api.bp,
     internal_api.bp,
     incoming.bp,
@@ -33,5 +35,6 @@ for blueprint in (
     stats_api.bp,
     campaign.bp,
     campaign_activities.bp,
+    web_conversation.bp,
 ):
     app.register_functions(blueprint)

@@ -23,7 +23,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
@@ -124,10 +123,8 @@ async def rows_read(connection: str, params: dict[str, str]) -> int:
 
     dim = stats.dimension(params.get("agent"), params.get("channel"))
     low, high = params["from"][:10], (datetime.fromisoformat(params["to"][:10]) + timedelta(days=1)).date()
-    if params["bucket"] == "day":
-        rows = f"RowKey eq 'c|{dim}|d'"
-    else:
-        rows = f"RowKey ge 'c|{dim}|h' and RowKey lt 'c|{dim}|i'"
+    day_rows, hour_rows = f"RowKey eq 'c|{dim}|d'", f"RowKey ge 'c|{dim}|h' and RowKey lt 'c|{dim}|i'"
+    rows = day_rows if params["bucket"] == "day" else hour_rows
     query = f"PartitionKey ge 's{low}' and PartitionKey lt 's{high.isoformat()}' and {rows}"
     async with TableClient.from_connection_string(connection, stats.STATS) as client:
         return len([entity async for entity in client.query_entities(query)])

@@ -14,7 +14,7 @@ from callcenter.config import get_settings
 from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
 from callcenter.store import calls as store
-from callcenter.store import stats
+from callcenter.store import live, stats
 from callcenter.telephony.acs_client import (
     call_automation_client,
     media_streaming,
@@ -213,6 +213,7 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
     }
     await store.update_call(settings, call_id, **changes)
     await stats.count_ended(settings, [stats.ended_conversation({**record.view(), **changes}, events)])
+    await live.end_live(settings, call_id)
     log.info("call %s: ended %s (%s) after %.1f s", call_id, ending["outcome"], ending["reason"], duration)
     telemetry.record_outcome(ending["outcome"], record.direction)
     return {"call_id": call_id, **changes}
