@@ -123,9 +123,7 @@ async def rows_read(connection: str, params: dict[str, str]) -> int:
 
     dim = stats.dimension(params.get("agent"), params.get("channel"))
     low, high = params["from"][:10], (datetime.fromisoformat(params["to"][:10]) + timedelta(days=1)).date()
-    day_rows, hour_rows = f"RowKey eq 'c|{dim}|d'", f"RowKey ge 'c|{dim}|h' and RowKey lt 'c|{dim}|i'"
-    rows = day_rows if params["bucket"] == "day" else hour_rows
-    query = f"PartitionKey ge 's{low}' and PartitionKey lt 's{high.isoformat()}' and {rows}"
+    query = f"PartitionKey ge 's{low}' and PartitionKey lt 's{high.isoformat()}' and RowKey eq 'c|{dim}'"
     async with TableClient.from_connection_string(connection, stats.STATS) as client:
         return len([entity async for entity in client.query_entities(query)])
 

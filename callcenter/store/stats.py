@@ -2,8 +2,9 @@
 
 Layout (table `callstats`): one partition per UTC day and shard, `s{YYYY-MM-DD}-{shard}`. In it:
 
-- counter rows `c|{dimension}|d` (the day) and `c|{dimension}|h{HH}` (each hour), where the
-  dimension is `all`, `a={agent}`, `ch={channel}` or `a={agent},ch={channel}`;
+- a counter row `c|{dimension}` per dimension (`all`, `a={agent}`, `ch={channel}` or
+  `a={agent},ch={channel}`): the day's counters as properties, and each hour's counters in one JSON
+  property `hours` (so a day's hours cost one row to read, not 24);
 - one marker row `m|{call id}` per counted conversation.
 
 A conversation's end is counted in ONE entity-group transaction in its shard's partition: the marker
@@ -12,13 +13,14 @@ created when new). A redelivered end finds the marker and counts nothing; two en
 make one transaction fail with 412/409, and it is read and tried again. Shards (by a hash of the call
 id) spread concurrent ends of one day over several partitions.
 
-Reads touch only counter rows: (days x shards) for one dimension, whatever the number of
-conversations. Handle times go into fixed bins (`HANDLE_BINS`), so p90 is read off the histogram.
+Reads touch only counter rows: (days x shards) rows for one dimension, by hour or by day, whatever
+the number of conversations. Handle times go into fixed bins (`HANDLE_BINS`), so p90 is read off the histogram.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import zlib
 from collections.abc import Iterable
@@ -148,8 +150,11 @@ def _increments(call: EndedConversation) -> dict[str, float]:
 
 
 def _row_keys(call: EndedConversation) -> list[str]:
-    hour = f"h{call.started_at.astimezone(UTC).hour:02d}"
-    return [f"c|{dim}|{bucket}" for dim in _dimensions(call) for bucket in ("d", hour)]
+    return [f"c|{dim}" for dim in _dimensions(call)]
+
+
+def _hour(call: EndedConversation) -> str:
+    return f"{call.started_at.astimezone(UTC).hour:02d}"
 
 
 def _merge(totals: dict[str, float], delta: dict[str, float]) -> None:
@@ -214,23 +219,33 @@ async def _operations(stats: Any, key: str, calls: list[EndedConversation]) -> l
     from azure.core import MatchConditions
     from azure.data.tables import UpdateMode
 
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, tuple[dict[str, float], dict[str, dict[str, float]]]] = {}
     for call in calls:
         delta = _increments(call)
         for row in _row_keys(call):
-            _merge(rows.setdefault(row, {}), delta)
+            day, hours = rows.setdefault(row, ({}, {}))
+            _merge(day, delta)
+            _merge(hours.setdefault(_hour(call), {}), delta)
     current = await asyncio.gather(*(_read(stats, key, row) for row in rows))
     operations: list[Any] = [("create", {"PartitionKey": key, "RowKey": f"m|{c.call_id}"}) for c in calls]
-    for (row, delta), entity in zip(rows.items(), current, strict=True):
+    for (row, (day, hours)), entity in zip(rows.items(), current, strict=True):
+        totals, hour_totals = (_counters(entity), _hours(entity)) if entity is not None else ({}, {})
+        _merge(totals, day)
+        for hour, delta in hours.items():
+            _merge(hour_totals.setdefault(hour, {}), delta)
+        values = {"PartitionKey": key, "RowKey": row, **_typed(totals), "hours": json.dumps(hour_totals)}
         if entity is None:
-            operations.append(("create", {"PartitionKey": key, "RowKey": row, **_typed(delta)}))
+            operations.append(("create", values))
             continue
-        totals = _counters(entity)
-        _merge(totals, delta)
         condition = {"mode": UpdateMode.REPLACE, "etag": entity.metadata["etag"]}
         condition["match_condition"] = MatchConditions.IfNotModified
-        operations.append(("update", {"PartitionKey": key, "RowKey": row, **_typed(totals)}, condition))
+        operations.append(("update", values, condition))
     return operations
+
+
+def _hours(entity: Any) -> dict[str, dict[str, float]]:
+    hours = json.loads(entity.get("hours") or "{}")
+    return hours if isinstance(hours, dict) else {}
 
 
 async def _read(stats: Any, key: str, row: str) -> Any:
@@ -282,37 +297,35 @@ class BucketCounts:
 async def read_buckets(
     settings: Settings, since: datetime, until: datetime, bucket: str, dim: str
 ) -> list[BucketCounts]:
-    """Counter rows of `dim` for buckets starting in [since, until), in time order (empty ones included).
+    """Counters of `dim` for buckets starting in [since, until), in time order (empty ones included).
 
-    One query: the day partitions' range, one row key (day) or the 24 hour rows of each partition.
+    One query: the row of `dim` in each day partition of the range (days x shards rows).
     """
     step = timedelta(hours=1) if bucket == Bucket.HOUR else timedelta(days=1)
-    first = _floor(since, bucket)
     starts: list[datetime] = []
-    moment = first
+    moment = _floor(since, Bucket.HOUR if bucket == Bucket.HOUR else Bucket.DAY)
     while moment < until:
         starts.append(moment)
         moment += step
-    found = {start: BucketCounts(start) for start in starts}
     if not starts:
         return []
+    found = {start: BucketCounts(start) for start in starts}
     low, high = starts[0].date().isoformat(), (starts[-1].date() + timedelta(days=1)).isoformat()
-    rows = f"RowKey eq 'c|{dim}|d'" if bucket == Bucket.DAY else f"RowKey ge 'c|{dim}|h' and RowKey lt 'c|{dim}|i'"
-    query = f"PartitionKey ge 's{low}' and PartitionKey lt 's{high}' and {rows}"
+    query = f"PartitionKey ge 's{low}' and PartitionKey lt 's{high}' and RowKey eq 'c|{dim}'"
     async with table(settings, STATS) as stats:
         async for entity in stats.query_entities(query, results_per_page=1000):
-            start = _bucket_start(entity["PartitionKey"], entity["RowKey"])
-            if start in found:
-                _merge(found[start].values, _counters(entity))
+            day = datetime.fromisoformat(entity["PartitionKey"][1:11]).replace(tzinfo=UTC)
+            if bucket == Bucket.DAY:
+                if day in found:
+                    _merge(found[day].values, _counters(entity))
+                continue
+            for hour, values in _hours(entity).items():
+                start = day + timedelta(hours=int(hour))
+                if start in found:
+                    _merge(found[start].values, values)
     return [found[start] for start in starts]
 
 
 def _floor(moment: datetime, bucket: str) -> datetime:
     moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     return moment if bucket == Bucket.HOUR else moment.replace(hour=0)
-
-
-def _bucket_start(partition_key: str, row_key: str) -> datetime:
-    day = datetime.fromisoformat(partition_key[1:11]).replace(tzinfo=UTC)
-    suffix = row_key.rsplit("|", 1)[1]
-    return day + timedelta(hours=int(suffix[1:])) if suffix.startswith("h") else day

@@ -30,8 +30,9 @@ def tables() -> Iterator[str]:
 def api(function_host, tables: str) -> Iterator[httpx.Client]:
     with (
         serve(FakeOpenAI().app()) as openai,
-        function_host(CALLCENTER_TABLES_CONNECTION=tables, AZURE_OPENAI_ENDPOINT=openai, AZURE_OPENAI_API_KEY=API_KEY)
-        as base,
+        function_host(
+            CALLCENTER_TABLES_CONNECTION=tables, AZURE_OPENAI_ENDPOINT=openai, AZURE_OPENAI_API_KEY=API_KEY
+        ) as base,
         httpx.Client(base_url=base, timeout=20) as client,
     ):
         yield client
