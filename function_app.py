@@ -10,9 +10,11 @@ from callcenter.api import (
     conversations_api,
     dnc_api,
     internal_api,
+    live_api,
     platform_api,
     session_api,
     stats_api,
+    supervisor_api,
 )
 from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities, web_conversation
 from callcenter.telephony import callbacks, incoming
@@ -33,6 +35,8 @@ for blueprint in (
     campaigns_api.bp,
     dnc_api.bp,
     stats_api.bp,
+    live_api.bp,
+    supervisor_api.bp,
     campaign.bp,
     campaign_activities.bp,
     web_conversation.bp,

@@ -220,6 +220,8 @@ class Conversation:
             item.text = " ".join(str(c.get("text", "")) for c in spec["content"] if isinstance(c, dict))
             if item.role == "user":
                 self._context.caller_texts.append(item.text)
+            elif item.role == "system":
+                self._context.system_texts.append(item.text)
         self.items[item.id] = item
         await self._item_added(item, spec.get("content", []))
 
