@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
 
 from callcenter.config import Settings
 from callcenter.store.tables import table
@@ -207,9 +207,9 @@ async def _count_in_partition(stats: Any, key: str, group: list[EndedConversatio
         try:
             await stats.submit_transaction(await _operations(stats, key, fresh))
             return len(fresh)
-        except (TableTransactionError, HttpResponseError):
+        except (TableTransactionError, HttpResponseError, ServiceRequestError):
             # A marker exists (409: counted already), another end changed a counter first (412) or
-            # created it first (409): read again and retry.
+            # created it first (409), or the request may not have arrived: read again and retry.
             await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
     raise RuntimeError(f"stats partition {key}: counters stayed contended for {MAX_ATTEMPTS} attempts")
 
