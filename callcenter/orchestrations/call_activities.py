@@ -137,6 +137,8 @@ async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
 async def set_call_status(change: dict[str, Any]) -> None:
     fields = {k: v for k, v in change.items() if k != "call_id"}
     await store.update_call(get_settings(), change["call_id"], **fields)
+    if fields.get("answered_at"):  # connected: on the live view from now on
+        await live.mark_live(get_settings(), await store.get_call(get_settings(), change["call_id"]))
 
 
 @bp.activity_trigger(input_name="notice")
