@@ -468,9 +468,6 @@ class CallRelay:
         self._events.poll_notices = False
         for notice in notices:
             kind = notice.get("type")
-            if kind == "watched":  # a supervisor has the call open: keep posting so coaching arrives promptly
-                self._events.poll_notices = True
-                continue
             message = str(notice.get("message") or kind or "")
             if not message or not self.session.is_live:
                 continue

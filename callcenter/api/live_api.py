@@ -68,10 +68,6 @@ async def follow_live(req: func.HttpRequest) -> func.HttpResponse:
     call_id = req.route_params["callId"]
     after = query_int(req, "after", 0, 0, 99_999_999)
     record = await store.get_call(settings, call_id)
-    live_call = record.channel == "phone" and record.status == store.CallStatus.CONNECTED
-    if live_call and await live.watch_live(settings, call_id):
-        # From now on the bridge posts every flush interval, so coaching reaches the call promptly.
-        await store.add_notice(settings, call_id, {"type": "watched"})
     events = await store.call_events(settings, call_id)
     numbered = [e for e in events if isinstance(e.get("seq"), int)]
     fresh = [e for e in numbered if e["seq"] > after and e.get("type") in SHOWN]

@@ -9,8 +9,8 @@ a `supervisor` event, and carried out through the call's own machinery:
 - transfer: an `escalate` event on the call's orchestration, which transfers to the human target;
 - end: an `end_call` event on the orchestration (the agent is told to say goodbye; it hangs up).
 
-Opening a call in the live view also queues a `watched` notice once: from then on the bridge posts
-every flush interval even while nobody speaks, so coaching reaches the model within that interval.
+The bridge posts a batch at least every two flush intervals even while nobody speaks, so a notice
+reaches the call within about four seconds (BRIDGE_EVENT_FLUSH_SECONDS = 2).
 """
 
 from __future__ import annotations

@@ -81,18 +81,6 @@ async def end_live(settings: Settings, call_id: str) -> None:
         await live.delete_entity(PARTITION, call_id)
 
 
-async def watch_live(settings: Settings, call_id: str) -> bool:
-    """Mark the conversation as watched by a supervisor; True the first time (only then)."""
-    from azure.data.tables import UpdateMode
-
-    entry = await live_entry(settings, call_id)
-    if entry is None or entry["watched"]:
-        return False
-    async with table(settings, LIVE) as live:
-        await live.upsert_entity({"PartitionKey": PARTITION, "RowKey": call_id, "watched": True}, mode=UpdateMode.MERGE)
-    return True
-
-
 async def live_entry(settings: Settings, call_id: str) -> dict[str, Any] | None:
     async with table(settings, LIVE) as live:
         try:
@@ -122,5 +110,4 @@ def _view(entity: Any) -> dict[str, Any]:
         "last_event_at": entity.get("last_event_at", ""),
         "last_seq": int(entity.get("last_seq") or 0),
         "last_lines": json.loads(entity.get("last_lines") or "[]"),
-        "watched": bool(entity.get("watched")),
     }
