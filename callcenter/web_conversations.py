@@ -29,6 +29,7 @@ from azure.core.exceptions import ResourceExistsError
 
 from callcenter.config import Settings
 from callcenter.errors import Forbidden, Unauthorized
+from callcenter.pricing import estimate_call_cost
 from callcenter.store import calls as store
 from callcenter.store import live, stats
 from callcenter.store.tables import CALLS, table
@@ -127,10 +128,7 @@ async def finalize(settings: Settings, conversation_id: str, reason: str, ended_
             return False
         usage = usage_totals(events)
         duration = _seconds_between(record.answered_at or record.started_at, ended_at)
-        cost = (
-            usage["input_tokens"] / 1000 * settings.price_per_1k_input_tokens
-            + usage["output_tokens"] / 1000 * settings.price_per_1k_output_tokens
-        )
+        cost = estimate_call_cost(settings, 0.0, usage["input_tokens"], usage["output_tokens"])  # no phone minutes
         spoke = any(e.get("type") == "transcript" and e.get("role") == "caller" for e in events)
         changes: dict[str, Any] = {
             "status": store.CallStatus.ENDED,
