@@ -5,13 +5,20 @@ Layout (table `callstats`): one partition per UTC day and shard, `s{YYYY-MM-DD}-
 - a counter row `c|{dimension}` per dimension (`all`, `a={agent}`, `ch={channel}` or
   `a={agent},ch={channel}`): the day's counters as properties, and each hour's counters in one JSON
   property `hours` (so a day's hours cost one row to read, not 24);
-- one marker row `m|{call id}` per counted conversation.
+- the `all` row also holds `recent`: digests of the partition's last RECENT (2,000) counted
+  conversations, the idempotency marker.
 
-A conversation's end is counted in ONE entity-group transaction in its shard's partition: the marker
-is created and every counter row it touches is replaced, conditioned on the ETag read just before (or
-created when new). A redelivered end finds the marker and counts nothing; two ends racing on a counter
-make one transaction fail with 412/409, and it is read and tried again. Shards (by a hash of the call
-id) spread concurrent ends of one day over several partitions.
+A conversation's end is counted in ONE entity-group transaction in its shard's partition: every
+counter row it touches (the `all` row with its `recent` list among them) is replaced, conditioned on
+the ETag read just before, or created when new. A redelivered end finds its digest in `recent` and
+counts nothing; two ends racing on a counter make one transaction fail with 412/409, and it is read
+and tried again. Shards (by a hash of the call id) spread concurrent ends of one day over several
+partitions. Markers are kept in the counter row rather than as a row per conversation so the table
+holds only counter rows (days x shards x dimensions) and no query ever passes over per-conversation
+rows (Azurite scans a whole table for any query). The window is bounded: a redelivery arriving after
+2,000 later ends of the same day and shard would count again; redeliveries (activity retries, a
+browser re-posting `ended`) come within minutes, while 2,000 ends per day and shard is 240,000
+conversations a month.
 
 Reads touch only counter rows: (days x shards) rows for one dimension, by hour or by day, whatever
 the number of conversations. Handle times go into fixed bins (`HANDLE_BINS`), so p90 is read off the histogram.
@@ -20,6 +27,7 @@ the number of conversations. Handle times go into fixed bins (`HANDLE_BINS`), so
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import zlib
@@ -36,7 +44,10 @@ from callcenter.store.tables import table
 STATS = "callstats"
 SHARDS = 4
 MAX_ATTEMPTS = 30
-MAX_OPERATIONS = 100  # Table Storage's limit per entity-group transaction
+MAX_CHUNK = 500  # conversations per transaction (its rows are the dimensions touched: at most 100)
+# Idempotency: the `all` row of each partition lists digests of its last RECENT counted conversations.
+RECENT = 2000
+DIGEST_CHARS = 12
 # Upper edges (seconds) of the handle-time bins; the last bin is open-ended. Fine where most calls
 # fall (under five minutes), coarse beyond; p90 is interpolated linearly inside its bin.
 HANDLE_BINS: tuple[float, ...] = (15, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 3600)
@@ -166,7 +177,7 @@ async def count_ended(settings: Settings, calls: Iterable[EndedConversation]) ->
     """Count conversations that ended, once each; returns how many were new.
 
     Conversations are grouped by partition (day and shard) and counted in one transaction per group
-    (at most 100 operations: the bench seeds a month this way; the app counts one call at a time).
+    of at most `MAX_CHUNK` (the bench seeds a month this way; the app counts one call at a time).
     """
     groups: dict[str, list[EndedConversation]] = {}
     for call in sorted(calls, key=lambda c: c.started_at):
@@ -175,72 +186,75 @@ async def count_ended(settings: Settings, calls: Iterable[EndedConversation]) ->
     counted = 0
     async with table(settings, STATS) as stats:
         for key, group in groups.items():
-            for chunk in _chunks(group):
-                counted += await _count_in_partition(stats, key, chunk)
+            for start in range(0, len(group), MAX_CHUNK):
+                counted += await _count_in_partition(stats, key, group[start : start + MAX_CHUNK])
     return counted
 
 
-def _chunks(group: list[EndedConversation]) -> Iterable[list[EndedConversation]]:
-    """Split a partition's conversations so each transaction stays within 100 operations."""
-    chunk: list[EndedConversation] = []
-    rows: set[str] = set()
-    for call in group:
-        keys = set(_row_keys(call))
-        if chunk and len(chunk) + 1 + len(rows | keys) > MAX_OPERATIONS:
-            yield chunk
-            chunk, rows = [], set()
-        chunk.append(call)
-        rows |= keys
-    if chunk:
-        yield chunk
+def _digest(call_id: str) -> str:
+    return hashlib.sha256(call_id.encode()).hexdigest()[:DIGEST_CHARS]
 
 
 async def _count_in_partition(stats: Any, key: str, group: list[EndedConversation]) -> int:
     from azure.data.tables import TableTransactionError
 
-    fresh = group
     for attempt in range(MAX_ATTEMPTS):
-        if attempt:  # a failed try: some may have been counted meanwhile (a redelivery)
-            fresh = [call for call in group if not await _has_marker(stats, key, call.call_id)]
-            if not fresh:
-                return 0
+        operations, fresh = await _operations(stats, key, group)
+        if not fresh:
+            return 0  # every one counted already: a redelivered end
         try:
-            await stats.submit_transaction(await _operations(stats, key, fresh))
-            return len(fresh)
+            await stats.submit_transaction(operations)
+            return fresh
         except (TableTransactionError, HttpResponseError, ServiceRequestError):
-            # A marker exists (409: counted already), another end changed a counter first (412) or
-            # created it first (409), or the request may not have arrived: read again and retry.
-            await asyncio.sleep(random.uniform(0.005, 0.02) * attempt)
+            # Another end changed a counter first (412) or created it first (409), or the request
+            # may not have arrived: read again (the recent list tells what was counted) and retry.
+            await asyncio.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
     raise RuntimeError(f"stats partition {key}: counters stayed contended for {MAX_ATTEMPTS} attempts")
 
 
-async def _operations(stats: Any, key: str, calls: list[EndedConversation]) -> list[Any]:
-    """The transaction: a marker per call, and each counter row created or replaced if unchanged."""
+async def _operations(stats: Any, key: str, calls: list[EndedConversation]) -> tuple[list[Any], int]:
+    """The transaction (each counter row created, or replaced if unchanged) and how many calls it counts.
+
+    The `all` row, which every conversation touches, keeps the digests of the partition's last
+    `RECENT` counted conversations: one already in it is not counted again.
+    """
     from azure.core import MatchConditions
     from azure.data.tables import UpdateMode
 
+    everything = f"c|{dimension()}"
+    seen = await _read(stats, key, everything)
+    recent = str(seen.get("recent") or "").split(",") if seen is not None else []
+    known = set(recent)
+    fresh = [call for call in calls if _digest(call.call_id) not in known]
     rows: dict[str, tuple[dict[str, float], dict[str, dict[str, float]]]] = {}
-    for call in calls:
+    for call in fresh:
         delta = _increments(call)
         for row in _row_keys(call):
             day, hours = rows.setdefault(row, ({}, {}))
             _merge(day, delta)
             _merge(hours.setdefault(_hour(call), {}), delta)
-    current = await asyncio.gather(*(_read(stats, key, row) for row in rows))
-    operations: list[Any] = [("create", {"PartitionKey": key, "RowKey": f"m|{c.call_id}"}) for c in calls]
-    for (row, (day, hours)), entity in zip(rows.items(), current, strict=True):
+    others = [row for row in rows if row != everything]
+    current = dict(zip(others, await asyncio.gather(*(_read(stats, key, row) for row in others)), strict=True))
+    current[everything] = seen
+    operations: list[Any] = []
+    for row, (day, hours) in rows.items():
+        entity = current[row]
         totals, hour_totals = (_counters(entity), _hours(entity)) if entity is not None else ({}, {})
         _merge(totals, day)
         for hour, delta in hours.items():
             _merge(hour_totals.setdefault(hour, {}), delta)
         values = {"PartitionKey": key, "RowKey": row, **_typed(totals), "hours": json.dumps(hour_totals)}
+        if row == everything:
+            values["recent"] = ",".join([d for d in recent if d] + [_digest(c.call_id) for c in fresh])[
+                -RECENT * (DIGEST_CHARS + 1) + 1 :
+            ]
         if entity is None:
             operations.append(("create", values))
             continue
         condition = {"mode": UpdateMode.REPLACE, "etag": entity.metadata["etag"]}
         condition["match_condition"] = MatchConditions.IfNotModified
         operations.append(("update", values, condition))
-    return operations
+    return operations, len(fresh)
 
 
 def _hours(entity: Any) -> dict[str, dict[str, float]]:
@@ -255,20 +269,12 @@ async def _read(stats: Any, key: str, row: str) -> Any:
         return None
 
 
-async def _has_marker(stats: Any, key: str, call_id: str) -> bool:
-    try:
-        await stats.get_entity(key, f"m|{call_id}", select=["RowKey"])
-    except ResourceNotFoundError:
-        return False
-    return True
-
-
 def _counters(entity: Any) -> dict[str, float]:
     """The numbers of a counter row (Int64 values arrive wrapped in an EntityProperty)."""
     numbers: dict[str, float] = {}
     for key, value in entity.items():
         value = getattr(value, "value", value)
-        if key not in ("PartitionKey", "RowKey") and isinstance(value, int | float):
+        if key not in ("PartitionKey", "RowKey") and isinstance(value, int | float) and not isinstance(value, bool):
             numbers[key] = value
     return numbers
 

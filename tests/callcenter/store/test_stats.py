@@ -77,3 +77,13 @@ def test_handle_times_fall_in_fixed_bins() -> None:
 
 def test_names_that_cannot_be_row_keys_are_made_safe() -> None:
     assert stats.dimension(agent="a/b'c#", channel="web") == "a=a_b_c_,ch=web"
+
+
+async def test_the_idempotency_window_is_the_partitions_last_recent_ends(settings, monkeypatch) -> None:
+    monkeypatch.setattr(stats, "RECENT", 5)
+    calls = [ended(f"window-{index}", minute=600, agent="window") for index in range(7)]
+    await stats.count_ended(settings, calls)
+    same_partition = [c for c in calls if stats.shard_of(c.call_id) == stats.shard_of(calls[-1].call_id)]
+    assert await stats.count_ended(settings, [same_partition[-1]]) == 0  # within the window: once
+    totals = await day_totals(settings, stats.dimension(agent="window"))
+    assert totals["conversations"] == 7
