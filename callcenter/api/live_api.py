@@ -53,6 +53,22 @@ async def list_live(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"conversations": entries, "at": now.isoformat()})
 
 
+def _unchanged(entry: dict[str, Any], after: int) -> dict[str, Any]:
+    """The answer to a poll with nothing new, from the live index alone (`actions` null: unchanged)."""
+    return {
+        "call_id": entry["call_id"],
+        "channel": entry["channel"],
+        "agent": entry["agent"],
+        "status": store.CallStatus.CONNECTED,
+        "outcome": "",
+        "started_at": entry["started_at"],
+        "duration_s": _seconds_since(entry["started_at"], datetime.now(UTC)),
+        "events": [],
+        "next_after": after,
+        "actions": None,
+    }
+
+
 @endpoint(
     bp,
     "live/{callId}",
@@ -67,6 +83,9 @@ async def follow_live(req: func.HttpRequest) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]
     after = query_int(req, "after", 0, 0, 99_999_999)
+    entry = await live.live_entry(settings, call_id)
+    if entry is not None and 0 < entry["last_seq"] <= after:
+        return json_response(_unchanged(entry, after))  # nothing new: no record or events read
     record = await store.get_call(settings, call_id)
     events = await store.call_events(settings, call_id)
     numbered = [e for e in events if isinstance(e.get("seq"), int)]

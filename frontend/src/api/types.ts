@@ -230,7 +230,8 @@ export interface LiveFollow {
   duration_s: number;
   events: LiveEvent[];
   next_after: number;
-  actions: LiveEvent[];
+  /** Null when nothing changed since `after` (the previous list still holds). */
+  actions: LiveEvent[] | null;
 }
 
 export type SupervisorAction = "transfer" | "end";

@@ -14,7 +14,7 @@ import { Link } from "../router";
 import { LIVE_POLL_MS } from "./LiveScreen";
 
 interface Followed {
-  info: Omit<LiveFollow, "events" | "next_after">;
+  info: Omit<LiveFollow, "events" | "next_after" | "actions"> & { actions: LiveEvent[] };
   events: LiveEvent[];
   after: number;
 }
@@ -32,7 +32,7 @@ export function LiveCallScreen({ callId }: { callId: string }) {
         const answer = await api.followLive(callId, after, signal);
         const { events, next_after, ...info } = answer;
         setFollowed((previous) => ({
-          info,
+          info: { ...info, actions: info.actions ?? previous?.info.actions ?? [] },
           events: [...(previous?.events ?? []), ...events.filter((e) => (e.seq ?? 0) > (previous?.after ?? 0))],
           after: next_after,
         }));
