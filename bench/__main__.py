@@ -21,7 +21,15 @@ QUICK = {
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     status = 0
-    for name in ("durable_replay", "bridge_load", "campaign_scale", "cold_start", "stack_load", "stats_load", "live_view"):
+    for name in (
+        "durable_replay",
+        "bridge_load",
+        "campaign_scale",
+        "cold_start",
+        "stack_load",
+        "stats_load",
+        "live_view",
+    ):
         print(f"\n== bench.{name} ==", flush=True)
         argv = [sys.executable, "-m", f"bench.{name}", *(QUICK.get(name, []) if quick else [])]
         status |= subprocess.run(argv, check=False).returncode
