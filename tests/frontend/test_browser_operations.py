@@ -25,8 +25,11 @@ from devstack.run import Stack
 from tests.callcenter.api.test_stats_api import SEED
 from tests.e2e.test_phone_calls import inbound
 from tests.e2e.test_supervisor import SCENARIO
-from tests.frontend.browser import HERE, RUN_SECONDS, SCREENSHOTS, STEP_MS, require_tools
+from tests.frontend.browser import HERE, RUN_SECONDS, SCREENSHOTS, STEP_MS, require_tools, running_stack
+from tests.frontend.test_browser_e2e import SCENARIO as WEB_SCENARIO
 from tests.support.stack import scripted_stack
+
+WEB_SENTENCE = "My internet connection keeps dropping, can you help me?"
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +84,23 @@ def test_dashboard_shows_the_kpis_of_seeded_conversations(stack: Stack, tmp_path
     page = start_page(stack, tmp_path, "dashboard", statsQuery="from=2026-11-02&to=2026-11-04&bucket=day")
     steps = finish_page(page, "dashboard")
     assert "step: tiles show the seeded figures" in steps and "step: channel filter" in steps
+
+
+def test_a_web_conversation_in_the_browser_is_on_record_in_the_history(tmp_path: Path) -> None:
+    work = tmp_path / "web"
+    work.mkdir()
+    scenario = work / "scenario.json"
+    scenario.write_text(json.dumps(WEB_SCENARIO))
+    with running_stack(work, ["--scenario", str(scenario), "--voice", "tone"], WEB_SENTENCE) as run:
+        steps = run.run("web_conversation")
+        assert "step: conversation ended" in steps
+        with httpx.Client(base_url=run.stack.api_url, timeout=10) as api:
+            web = [c for c in api.get("/api/calls").json()["calls"] if c["channel"] == "web"]
+            assert len(web) == 1, web
+            detail = api.get(f"/api/calls/{web[0]['call_id']}").json()
+    record = detail["record"]
+    assert (record["status"], record["outcome"], record["reason"]) == ("ended", "completed", "caller_hung_up")
+    assert record["usage"]["total_tokens"] > 0 and record["tool_calls"] == 2 and record["estimated_cost"] > 0
+    lines = [(line["role"], line["text"]) for line in detail["transcript"]]
+    assert any(role == "caller" and "internet" in text for role, text in lines)
+    assert any(role == "agent" and "Your balance is" in text for role, text in lines)

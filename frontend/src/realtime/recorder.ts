@@ -31,6 +31,8 @@ export class ConversationRecorder {
   private ended = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastPost = Date.now();
+  /** Agent replies still being spoken: their text so far, by item. */
+  private readonly partial = new Map<string, string>();
 
   constructor(grant: ConversationGrant, apiBaseUrl: string, fetchImpl: typeof fetch, flushMs = 1000) {
     this.grant = grant;
@@ -46,7 +48,12 @@ export class ConversationRecorder {
   observe(event: SessionEvent): void {
     switch (event.type) {
       case "transcript":
-        if (event.final && event.text) {
+        if (!event.final) {
+          this.partial.set(event.itemId, (this.partial.get(event.itemId) ?? "") + event.text);
+          return;
+        }
+        this.partial.delete(event.itemId);
+        if (event.text) {
           this.add({ type: "transcript", role: event.role === "user" ? "caller" : "agent", text: event.text });
         }
         return;
@@ -69,6 +76,9 @@ export class ConversationRecorder {
   /** The conversation is over: send what is left and the end, even while the page unloads. */
   end(reason: string): void {
     if (this.ended) return;
+    // A reply cut off by the hang-up: record what had been said of it.
+    for (const text of this.partial.values()) if (text.trim()) this.add({ type: "transcript", role: "agent", text });
+    this.partial.clear();
     this.add({ type: "ended", reason });
     this.ended = true;
     if (this.timer !== null) clearInterval(this.timer);

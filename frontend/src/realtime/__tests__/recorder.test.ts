@@ -49,10 +49,17 @@ describe("ConversationRecorder", () => {
     const { posts, impl } = fakeFetch([]);
     const recorder = new ConversationRecorder(GRANT, "", impl, 1000);
     await vi.advanceTimersByTimeAsync(15_000);
+    recorder.observe({ type: "transcript", role: "agent", itemId: "r", text: "Your balance ", final: false });
+    recorder.observe({ type: "transcript", role: "agent", itemId: "r", text: "is", final: false });
     expect(posts.map((p) => p.events)).toEqual([[]]);
     recorder.end("caller_hung_up");
     recorder.end("again");
     await vi.advanceTimersByTimeAsync(30_000);
     expect(posts).toHaveLength(2);
+    // the reply cut off by the hang-up is recorded as far as it was said
+    expect(posts[1].events.map((e) => [e.type, (e as { text?: string }).text])).toEqual([
+      ["transcript", "Your balance is"],
+      ["ended", undefined],
+    ]);
   });
 });
