@@ -19,7 +19,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ class DurableEngine:
         max_orchestrators: int = 1,
         max_batch: int = 500,
         fast_timestamps: bool = True,
+        activity_timeout: timedelta | None = None,
     ) -> None:
         if max_activities < 1 or max_orchestrators < 1:
             raise ValueError("the Durable concurrency limits must be at least 1")
@@ -85,7 +86,12 @@ class DurableEngine:
         self._store: Store | None = None  # opened by `start`, closed by `stop`
         self.live = LiveInstances(self._open_store)
         self.activities = ActivityRunner(
-            self.functions.activities, self._open_store, self.clock, self.live, max_concurrent=max_activities
+            self.functions.activities,
+            self._open_store,
+            self.clock,
+            self.live,
+            max_concurrent=max_activities,
+            timeout=activity_timeout,
         )
         self.timers = TimerService(self._open_store, self.clock, self.live)
         self.client = InstanceClient(self.functions.orchestrators, self._open_store, self.clock, self.live)

@@ -18,10 +18,12 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from azure.durable_functions.models.utils.df_serialization import df_dumps, df_loads
+
+from devstack.host.timespan import timeout_message
 
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
@@ -45,19 +47,24 @@ class ActivityFunction:
     func: Callable[..., Any]
     input_name: str
 
-    async def invoke(self, input_json: str | None, executor: Executor) -> str:
+    async def invoke(self, input_json: str | None, executor: Executor, timeout: timedelta | None = None) -> str:
         """Run with the decoded input; return the JSON text of the result.
 
         Raises:
-            ActivityError: the function raised, or returned something JSON cannot carry.
+            ActivityError: the function raised, outlived `timeout` (host.json functionTimeout), or
+                returned something JSON cannot carry.
         """
         value = _decode_input(input_json)
         try:
-            if inspect.iscoroutinefunction(self.func):
-                result = await self.func(**{self.input_name: value})
-            else:
-                call = functools.partial(self.func, **{self.input_name: value})
-                result = await asyncio.get_running_loop().run_in_executor(executor, call)
+            async with asyncio.timeout(timeout.total_seconds() if timeout else None):
+                if inspect.iscoroutinefunction(self.func):
+                    result = await self.func(**{self.input_name: value})
+                else:
+                    call = functools.partial(self.func, **{self.input_name: value})
+                    result = await asyncio.get_running_loop().run_in_executor(executor, call)
+        except TimeoutError as exc:
+            message = timeout_message(timeout, self.name)
+            raise ActivityError(failed_activity_reason(self.name, message), message) from exc
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             raise ActivityError(failed_activity_reason(self.name, message), message) from exc

@@ -12,7 +12,7 @@ import heapq
 import itertools
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from devstack.durable import history as h
 from devstack.durable.clock import Clock
@@ -35,8 +35,10 @@ class ActivityRunner:
         live: LiveInstances,
         *,
         max_concurrent: int,
+        timeout: timedelta | None = None,
     ) -> None:
         self._activities = activities
+        self._timeout = timeout  # host.json functionTimeout; None = unbounded
         self._store = store
         self._clock = clock
         self._live = live
@@ -75,7 +77,7 @@ class ActivityRunner:
                 event = h.task_failed(self._clock.now(), row.task_id, missing_activity_reason(row.name), None)
             else:
                 try:
-                    result = await activity.invoke(row.input_json, self._threads)
+                    result = await activity.invoke(row.input_json, self._threads, self._timeout)
                     event = h.task_completed(self._clock.now(), row.task_id, result)
                 except ActivityError as failed:
                     log.warning("activity %s of instance %s failed: %s", row.name, row.instance_id, failed.details)
