@@ -112,7 +112,9 @@ async def test_restarted_engine_resumes_timers_and_waits(tmp_path: Path) -> None
 async def test_a_thousand_instances_with_timers_all_complete(tmp_path: Path) -> None:
     clock = VirtualClock()
     async with bare_engine(tmp_path, clock) as engine:
-        ids = [await engine.client.start_new("sleeper", f"s{n}", engine_input({"days": 1 + n % 3})) for n in range(1000)]
+        ids = [
+            await engine.client.start_new("sleeper", f"s{n}", engine_input({"days": 1 + n % 3})) for n in range(1000)
+        ]
         await engine.run_until_idle(timeout=60)
         await clock.advance(timedelta(days=3))
         statuses = [(await engine.client.get_status(i))["runtimeStatus"] for i in ids]
@@ -125,7 +127,10 @@ async def test_unknown_activity_fails_the_task_not_the_engine(tmp_path: Path, be
         instance = await engine.client.start_new("chaining", None, engine_input({"name": "z"}))
         result = await engine.wait_for(instance)
     assert result["runtimeStatus"] == "Failed"
-    assert "Activity function 'no_such_activity' failed: Activity function 'no_such_activity' does not exist." in result["output"]
+    assert (
+        "Activity function 'no_such_activity' failed: Activity function 'no_such_activity' does not exist."
+        in result["output"]
+    )
 
 
 def _now() -> datetime:
