@@ -399,8 +399,8 @@ class Conversation:
             },
             "output_token_details": {"text_tokens": used["output_tokens"], "audio_tokens": output_audio},
         }
-        self.usage_total["input_tokens"] += usage["input_tokens"]
-        self.usage_total["output_tokens"] += usage["output_tokens"]
+        self.usage_total["input_tokens"] += used["input_tokens"] + input_audio
+        self.usage_total["output_tokens"] += used["output_tokens"] + output_audio
         response = {
             "id": response_id,
             "object": "realtime.response",

@@ -103,9 +103,7 @@ class Stack:
             await self.engine.run_until_idle()
             for _ in range(3):
                 await asyncio.sleep(0)
-            self.engine._drop_stale_timers()
-            heap = self.engine._timer_heap
-            upcoming = heap[0][0] if heap else None
+            upcoming = self.engine.next_timer_at()
             if upcoming is None or upcoming > target:
                 await self.clock.set(target)
                 await self.engine.run_until_idle()
