@@ -12,7 +12,6 @@ from devstack.durable.engine import DurableEngine
 from devstack.durable.functions import uses_durable
 from devstack.durable.instance import RuntimeStatus
 
-
 # Without host.json limits: activities run wide, orchestrator episodes one at a time (deterministic order).
 DEFAULT_MAX_ACTIVITIES = 32
 DEFAULT_MAX_ORCHESTRATORS = 1

@@ -26,9 +26,9 @@ import logging
 from typing import Any
 
 import aioice.ice
-from av import AudioFrame
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
