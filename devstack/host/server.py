@@ -75,7 +75,7 @@ class FunctionsHost:
         self.data_dir = (data_dir or self.app_dir / ".data").resolve()
         self.index: FunctionIndex = index_functions(load_functions(self.app_dir), dict(os.environ))
         self.durable: Any = self._create_durable() if self.index.needs_durable else None
-        self.timers = TimerScheduler(self.index.timers, self.clock, self._invoke)
+        self.timers = TimerScheduler(self.index.timers, self.clock, self._invoke_timer)
 
     def _create_durable(self) -> Any:
         """The local Durable engine for apps with orchestrations or durable clients."""
@@ -114,12 +114,19 @@ class FunctionsHost:
         arguments.update(self._client_bindings(fn.name, request))
         return to_response(await self._invoke(fn.name, fn.function, arguments))
 
-    def _client_bindings(self, name: str, request: Request) -> dict[str, Any]:
+    def _client_bindings(self, name: str, request: Request | None) -> dict[str, Any]:
         bindings = self.index.client_bindings.get(name, [])
         if not bindings:
             return {}
-        base = f"{request.url.scheme}://{request.url.netloc}"
+        if request is not None:
+            base = f"{request.url.scheme}://{request.url.netloc}"
+        else:
+            # No request to learn the address from (a timer): WEBSITE_HOSTNAME, as Azure and Core Tools set it.
+            base = "http://" + os.environ.get("WEBSITE_HOSTNAME", "127.0.0.1:7071")
         return {arg: self.durable.client_binding(base, task_hub or None) for arg, task_hub in bindings}
+
+    async def _invoke_timer(self, name: str, function: Any, arguments: dict[str, Any]) -> Any:
+        return await self._invoke(name, function, {**arguments, **self._client_bindings(name, None)})
 
     def _api_root(self) -> str:
         return f"/{self.config.route_prefix}/" if self.config.route_prefix else "/"
