@@ -20,6 +20,14 @@ param callTokenSecret string
 param functionAppKey string
 
 @secure()
+@description('Key of the do-not-call list\'s HMAC row keys (function app only)')
+param dncHashKey string
+
+@secure()
+@description('The do-not-call hash key a rotation replaced; empty = none (no secret stored)')
+param dncHashKeyPrevious string = ''
+
+@secure()
 @description('Azure OpenAI key; empty = the apps use their managed identity (no secret stored)')
 param azureOpenAiApiKey string = ''
 
@@ -70,6 +78,24 @@ resource functionAppKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource dncHashKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'dnc-hash-key'
+  properties: {
+    value: dncHashKey
+    contentType: 'text/plain'
+  }
+}
+
+resource dncHashKeyPreviousEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dncHashKeyPrevious)) {
+  parent: vault
+  name: 'dnc-hash-key-previous'
+  properties: {
+    value: dncHashKeyPrevious
+    contentType: 'text/plain'
+  }
+}
+
 resource openAiKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiApiKey)) {
   parent: vault
   name: 'azure-openai-api-key'
@@ -100,5 +126,7 @@ output uri string = vault.properties.vaultUri
 output callTokenSecretUri string = callTokenSecretEntry.properties.secretUri
 output functionAppKeySecretUri string = functionAppKeyEntry.properties.secretUri
 output functionAppKeySecretName string = functionAppKeyEntry.name
+output dncHashKeySecretUri string = dncHashKeyEntry.properties.secretUri
+output dncHashKeyPreviousSecretUri string = empty(dncHashKeyPrevious) ? '' : dncHashKeyPreviousEntry!.properties.secretUri
 output azureOpenAiApiKeySecretUri string = empty(azureOpenAiApiKey) ? '' : openAiKeyEntry!.properties.secretUri
 output acsAccessKeySecretUri string = empty(acsNameForKey) ? '' : acsKeyEntry!.properties.secretUri
