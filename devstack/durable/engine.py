@@ -245,8 +245,8 @@ class DurableEngine:
                     instance = self.live.get(instance_id)
                     if instance is None:
                         continue
+                    self._busy.add(instance_id)  # before waiting for a slot, so `is_idle` stays false
                     await self._episode_slots.acquire()
-                    self._busy.add(instance_id)
                     task = asyncio.create_task(self._guarded_process(instance), name=f"episode:{instance_id}")
                     self._episodes.add(task)
                     task.add_done_callback(self._episodes.discard)
