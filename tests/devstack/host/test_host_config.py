@@ -88,6 +88,17 @@ async def test_max_concurrent_activity_functions_bounds_the_fan_out(
     assert app_module.overlap["peak"] == 1  # type: ignore[attr-defined]
 
 
+async def test_max_concurrent_orchestrator_functions_runs_episodes_side_by_side(
+    host: tuple[FunctionsHost, httpx.AsyncClient], app_module: object
+) -> None:
+    hosted, _ = host
+    first = await hosted.durable.client.start_new("slow_replay", None, None)
+    second = await hosted.durable.client.start_new("slow_replay", None, None)
+    for instance in (first, second):
+        assert (await hosted.durable.wait_for(instance))["runtimeStatus"] == "Completed"
+    assert app_module.replays["peak"] == 2  # type: ignore[attr-defined]
+
+
 async def test_an_activity_outliving_function_timeout_fails_its_task(
     host: tuple[FunctionsHost, httpx.AsyncClient],
 ) -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import threading
 import time
 
 import azure.durable_functions as df
@@ -10,6 +11,8 @@ import azure.functions as func
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 ticks: list[dict] = []
 overlap = {"now": 0, "peak": 0}
+replays = {"now": 0, "peak": 0}
+replay_lock = threading.Lock()
 
 
 @app.route(route="ping", methods=["GET"])
@@ -43,6 +46,19 @@ def fan(context: df.DurableOrchestrationContext):
 def stuck(context: df.DurableOrchestrationContext):
     result = yield context.call_activity("hang", None)
     return result
+
+
+@app.orchestration_trigger(context_name="context")
+def slow_replay(context: df.DurableOrchestrationContext):
+    # Orchestrators must not block; this one does, to make concurrent episodes observable.
+    with replay_lock:
+        replays["now"] += 1
+        replays["peak"] = max(replays["peak"], replays["now"])
+    time.sleep(0.3)
+    with replay_lock:
+        replays["now"] -= 1
+    value = yield context.call_activity("measure", 1)
+    return value
 
 
 @app.activity_trigger(input_name="value")
