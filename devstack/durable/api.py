@@ -6,7 +6,8 @@ own calls (`orchestrators/{name}[/{id}]`, `instances/{id}?showHistory=...`, `...
 placeholder `INSTANCEID` is replaced by the instance id. Both point at the routes below, which the
 host emulator mounts next to the app's HTTP triggers. Response codes follow `HttpApiHandler`.
 
-Errors carry the project's `{"error": {"code", "message"}}` body plus the extension's `Message` /
+Not found (404) and gone (410) are bare statuses, as the extension answers them; other refusals
+carry the project's `{"error": {"code", "message"}}` body plus the extension's `Message` /
 `ExceptionMessage` fields, because the SDK reads `ExceptionMessage` from a 400 on start.
 """
 
