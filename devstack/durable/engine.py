@@ -242,11 +242,18 @@ class DurableEngine:
                     if instance_id in self._busy:
                         self._deferred.add(instance_id)
                         continue
-                    instance = self.live.get(instance_id)
-                    if instance is None:
+                    if self.live.get(instance_id) is None:
                         continue
                     self._busy.add(instance_id)  # before waiting for a slot, so `is_idle` stays false
                     await self._episode_slots.acquire()
+                    # Looked up after the wait: the instance may have finished (or been replaced) meanwhile.
+                    instance = self.live.get(instance_id)
+                    if instance is None:
+                        self._busy.discard(instance_id)
+                        self._deferred.discard(instance_id)
+                        self._episode_slots.release()
+                        self.live.changed.set()
+                        continue
                     task = asyncio.create_task(self._guarded_process(instance), name=f"episode:{instance_id}")
                     self._episodes.add(task)
                     task.add_done_callback(self._episodes.discard)
