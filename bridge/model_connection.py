@@ -35,11 +35,12 @@ class ModelConnectError(Exception):
 class ModelConnector:
     """Opens authenticated Realtime WebSocket sessions for calls."""
 
-    def __init__(self, settings: BridgeSettings, *, open_timeout: float = 10.0) -> None:
+    def __init__(self, settings: BridgeSettings, *, open_timeout: float = 10.0, credential: Any = None) -> None:
         self._url = settings.realtime_url
         self._api_key = settings.openai_api_key
         self._open_timeout = open_timeout
-        self._credential: Any = None  # azure.identity.aio.DefaultAzureCredential, created lazily
+        # An azure.identity.aio async credential; DefaultAzureCredential, created lazily, unless given.
+        self._credential: Any = credential
         self._token: str = ""
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()

@@ -105,6 +105,8 @@ class PushConnection(WSListener):
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
         msg_type = frame.msg_type
+        if transport.is_close_frame_sent and self.state is ConnectionState.OPEN:
+            self._note_refusal(transport)  # picows refused a frame itself; it goes on parsing the rest
         if self.state is not ConnectionState.OPEN:
             if msg_type == WSMsgType.CLOSE:
                 self._handle_close_frame(frame)
@@ -128,13 +130,18 @@ class PushConnection(WSListener):
         # PING is answered by picows (auto pong); PONG only resets picows' keepalive.
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if self.state is ConnectionState.OPEN:
+            self._note_refusal(transport)
         self.state = ConnectionState.CLOSED
-        if self.close_sent_code is None and transport.close_handshake is not None:
-            sent = transport.close_handshake.sent  # picows refused a frame itself (too big, bad opcode)
-            if sent is not None:
-                self.close_sent_code = _code(sent.code.value)
         self._closed.set()
         self._wake()
+
+    def _note_refusal(self, transport: WSTransport) -> None:
+        """picows closed the connection itself (a frame too big, a bad opcode): keep its code."""
+        self.state = ConnectionState.CLOSING
+        handshake = transport.close_handshake
+        if self.close_sent_code is None and handshake is not None and handshake.sent is not None:
+            self.close_sent_code = _code(handshake.sent.code.value)
 
     def pause_writing(self) -> None:
         self._write_paused = True
