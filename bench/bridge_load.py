@@ -399,7 +399,7 @@ async def send_audio(calls: list[AcsCall], seconds: float, start_at: float, late
 
 async def http_get(port: int, path: str) -> httpx.Response:
     """One request on its own connection (the bridge's HTTP endpoints close after each answer)."""
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=120) as http:  # a saturated bridge answers late, not never
         return await http.get(f"http://127.0.0.1:{port}{path}")
 
 
@@ -492,9 +492,10 @@ async def run_level(n: int, seconds: float, pinned: bool, bridge_dir: Path) -> d
         rss_peak = proc_rss_kib(bridge.pid, "VmHWM")
         done.set()  # every caller hangs up at once
         await asyncio.gather(*call_tasks)
-        for _ in range(100):  # until the bridge has ended every call (bounded: 5 s)
-            if metric_value((await http_get(bridge_port, "/metrics")).text, "bridge_active_calls") == 0:
-                break
+        for _ in range(100):  # until the bridge has ended every call (bounded: 100 polls)
+            with contextlib.suppress(httpx.HTTPError):
+                if metric_value((await http_get(bridge_port, "/metrics")).text, "bridge_active_calls") == 0:
+                    break
             await asyncio.sleep(0.05)
     finally:
         done.set()
