@@ -397,10 +397,21 @@ async def send_audio(calls: list[AcsCall], seconds: float, start_at: float, late
                 call.ws.send_now(UPLINK_HEAD + tagged_b64(call.index, seq) + UPLINK_END)
 
 
-async def http_get(port: int, path: str) -> httpx.Response:
-    """One request on its own connection (the bridge's HTTP endpoints close after each answer)."""
-    async with httpx.AsyncClient(timeout=120) as http:  # a saturated bridge answers late, not never
-        return await http.get(f"http://127.0.0.1:{port}{path}")
+async def http_get(port: int, path: str, attempts: int = 3) -> httpx.Response:
+    """One request on its own connection (the bridge's HTTP endpoints close after each answer).
+
+    A saturated bridge answers late or drops the request (the websockets baseline closes a request
+    not answered within its 10 s handshake timeout), so a failed attempt is retried.
+    """
+    for attempt in range(attempts):
+        try:
+            async with httpx.AsyncClient(timeout=120) as http:
+                return await http.get(f"http://127.0.0.1:{port}{path}")
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -497,6 +508,9 @@ async def run_level(n: int, seconds: float, pinned: bool, bridge_dir: Path) -> d
                 if metric_value((await http_get(bridge_port, "/metrics")).text, "bridge_active_calls") == 0:
                     break
             await asyncio.sleep(0.05)
+    except BaseException:
+        model.kill()  # a terminated model would block flushing results nobody will read
+        raise
     finally:
         done.set()
         bridge.terminate()
@@ -640,7 +654,11 @@ def main() -> None:
             by_bridge: dict[str, list[dict[str, Any]]] = {}
             for n in levels:
                 for label, bridge_dir in bridges:
-                    r = run_fast(run_level(n, args.seconds, mode == "pinned", bridge_dir))
+                    try:
+                        r = run_fast(run_level(n, args.seconds, mode == "pinned", bridge_dir))
+                    except Exception as exc:  # a level that breaks is reported; the others still run
+                        print(f"| {label} | {n} | failed: {type(exc).__name__}: {str(exc)[:120]} |", flush=True)
+                        continue
                     by_bridge.setdefault(label, []).append(r)
                     print(row(label, r), flush=True)
                     if r["relayed_share"] < 0.95:
