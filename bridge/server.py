@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from multidict import CIMultiDict
 from picows import WSListener, WSUpgradeRequest, WSUpgradeResponse, WSUpgradeResponseWithListener, ws_create_server
 
+from bridge.acs_keys import AcsMediaAuth
 from bridge.function_app_client import FunctionAppClient
 from bridge.metrics import BridgeMetrics
 from bridge.model_connection import ModelConnector
@@ -86,6 +87,7 @@ class BridgeServer:
         self._no_calls.set()
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()  # one per accepted media connection
+        self._acs_auth = AcsMediaAuth(settings)  # ACS's handshake JWT (bridge/acs_auth.py)
 
     @property
     def port(self) -> int:
@@ -94,6 +96,7 @@ class BridgeServer:
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def start(self) -> None:
+        await self._acs_auth.start()
         self._server = await ws_create_server(
             self._accept,
             self.settings.host,
@@ -151,6 +154,7 @@ class BridgeServer:
         token = next(iter(parse_qs(url.query).get("token", [])), None)
         try:
             verify_media_token(token, call_id, self.settings.call_token_secret)
+            self._acs_auth.verify(headers.get("Authorization"))  # both proofs are required
         except TokenError as exc:
             self.metrics.refuse(exc.problem.code)
             log.warning("call %s: media connection refused: %s", call_id, exc.problem.code)
@@ -212,3 +216,4 @@ class BridgeServer:
         await self._deps.pacer.aclose()
         await self._deps.function_app.aclose()
         await self._deps.connector.aclose()
+        await self._acs_auth.aclose()
