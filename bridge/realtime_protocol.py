@@ -12,12 +12,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson  # parses what the compact audio path does not slice
+
 from bridge.b64 import is_base64
 from bridge.events import (
     AgentAudio,
     AgentAudioDone,
     AgentTranscript,
     CallerTranscript,
+    CallerTranscriptFailed,
     ModelError,
     ModelEvent,
     ResponseDone,
@@ -77,7 +80,7 @@ def _compact_audio_delta(text: str) -> AgentAudio | None:
     if not is_base64(audio, MAX_DELTA_CHARS):
         return None
     try:
-        body = json.loads(text[:start] + '"}')
+        body = orjson.loads(text[:start] + '"}')
     except (ValueError, RecursionError):
         return None
     if not isinstance(body, dict) or body.get("type") != AUDIO_DELTA:
@@ -90,10 +93,13 @@ def _response_done(body: dict[str, Any]) -> ResponseDone:
     if not isinstance(response, dict):
         raise RealtimeProtocolError("response.done without a response object")
     usage = response.get("usage")
+    details = response.get("status_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
     return ResponseDone(
         response_id=str(response.get("id", "")),
         status=str(response.get("status", "")),
         usage=usage if isinstance(usage, dict) else None,
+        reason=reason if isinstance(reason, str) else "",
     )
 
 
@@ -126,6 +132,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ModelEvent]] = {
     "conversation.item.input_audio_transcription.completed": lambda b: CallerTranscript(
         item_id=_str(b, "item_id"), text=_str(b, "transcript")
     ),
+    "conversation.item.input_audio_transcription.failed": lambda b: CallerTranscriptFailed(item_id=_str(b, "item_id")),
     "response.output_audio_transcript.done": lambda b: AgentTranscript(
         item_id=_str(b, "item_id"), text=_str(b, "transcript")
     ),
@@ -151,7 +158,7 @@ def parse_server_event(text: str | bytes) -> ModelEvent | None:
         if audio is not None:
             return audio
     try:
-        body = json.loads(text)
+        body = orjson.loads(text)
     except (ValueError, RecursionError):
         raise RealtimeProtocolError("server event is not valid JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):

@@ -2,7 +2,7 @@
 
 `CallRelay.run` owns a call from handshake to teardown. Each socket hands its messages to a handler
 (`_on_acs_message`, `_on_model_message`) that parses them through the codecs, dispatches on the
-event class and writes, without a task switch per message (`bridge/websocket.py`); small tasks only
+event class and writes, without a task switch per message (`bridge/websocket.py`, on picows); small tasks only
 watch for a socket closing, the call's limits, tool calls and event batches. Whatever ends the call
 (hang-up, model failure, limits, drain, a crash) goes through `finish`, and teardown always closes
 the model session first (it is billed), then the media socket, then flushes the call's events.
@@ -20,9 +20,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
-
 from bridge import acs_protocol as acs
 from bridge import realtime_protocol as rt
 from bridge import telemetry
@@ -33,6 +30,7 @@ from bridge.events import (
     CallerAudio,
     CallerDtmf,
     CallerTranscript,
+    CallerTranscriptFailed,
     MediaStarted,
     ModelError,
     ModelEvent,
@@ -50,7 +48,8 @@ from bridge.resample import Resampler
 from bridge.session import AgentConfig, CallSession, CallState, EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
-from bridge.websocket import Message, PushClientConnection, PushServerConnection
+from bridge.transcript import AgentTranscripts
+from bridge.websocket import CloseCode, ConnectionClosed, Message, PushConnection
 
 log = logging.getLogger("bridge.relay")
 
@@ -59,11 +58,12 @@ _MAX_RECONNECTS_PER_CALL = 3
 _FINAL_FLUSH_SECONDS = 60.0
 _CALL_ENDED_OUTPUT = json.dumps({"error": {"code": "call_ended", "message": "the call ended before the tool answered"}})
 _RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
-# websockets closed the media socket itself for a bad frame: why the call ended.
+# The socket layer closed the media socket itself (a bad frame, a caller not reading): why the call ended.
 _REFUSED_FRAMES = {
     CloseCode.MESSAGE_TOO_BIG: "frame too big",
     CloseCode.INVALID_DATA: "invalid UTF-8",
     CloseCode.PROTOCOL_ERROR: "WebSocket protocol error",
+    CloseCode.POLICY_VIOLATION: "caller not reading",
 }
 
 
@@ -91,7 +91,7 @@ class RelayDeps:
 class CallRelay:
     """Relays one call's audio and events until the call ends."""
 
-    def __init__(self, acs_socket: PushServerConnection, call_id: str, deps: RelayDeps) -> None:
+    def __init__(self, acs_socket: PushConnection, call_id: str, deps: RelayDeps) -> None:
         self.session = CallSession(call_id=call_id)
         self._acs = acs_socket
         self._deps = deps
@@ -99,10 +99,11 @@ class CallRelay:
         self._events = EventBatcher(
             deps.function_app, call_id, deps.settings.event_flush_seconds, on_notices=self._handle_notices
         )
-        self._model: PushClientConnection | None = None
+        self._model: PushConnection | None = None
         self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
         self._reconnects = 0
         self._playback: Playback | None = None
+        self._agent_lines = AgentTranscripts(self._record_agent_line)  # what the caller heard of each reply
         self._uplink: Resampler | None = None  # 16 kHz -> 24 kHz; None on the 24 kHz path
         self._silence_b64 = ""
         self._ended = asyncio.Event()
@@ -166,7 +167,12 @@ class CallRelay:
         if media.sample_rate != MODEL_RATE:
             self._uplink = Resampler(media.sample_rate, MODEL_RATE)
         self._silence_b64 = base64.b64encode(bytes(acs.frame_bytes(media.sample_rate))).decode()
-        self._playback = Playback(self._write_acs, media.sample_rate, on_frame=self._count_frame_out)
+        self._playback = Playback(
+            self._write_acs,
+            media.sample_rate,
+            on_frame=self._count_frame_out,
+            on_item_sent=self._agent_lines.played_out,
+        )
         try:
             self.session.agent = await self._deps.function_app.get_agent(self.session.call_id)
         except FunctionAppError as exc:
@@ -237,6 +243,7 @@ class CallRelay:
         await asyncio.gather(*self._tasks, *session.tool_tasks.values(), return_exceptions=True)
         if self._playback is not None:
             self._deps.pacer.discard(self._playback)
+            self._agent_lines.flush(self._playback.played_ms)  # a reply cut by the hang-up, as far as heard
         if self._model is not None:
             await self._model.close()  # first: the model session is billed while open
         code, text = self._close
@@ -276,11 +283,10 @@ class CallRelay:
             self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
 
     async def _watch_acs(self) -> None:
-        """The media socket closed: the caller hung up, or websockets refused a frame (too big, bad UTF-8)."""
+        """The media socket closed: the caller hung up, or the socket layer refused a frame or a stalled reader."""
         await self._acs.wait_closed()
-        sent = self._acs.protocol.close_sent
-        code = CloseCode(sent.code) if sent is not None and sent.code in _REFUSED_FRAMES else None
-        if code is not None:
+        code = self._acs.close_sent_code
+        if code is not None and code in _REFUSED_FRAMES:
             self.finish(EndReason.PROTOCOL_ERROR, code, _REFUSED_FRAMES[code])
         else:
             self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
@@ -369,12 +375,17 @@ class CallRelay:
         assert playback is not None
         if isinstance(event, AgentAudio):
             session.audio_produced = True
+            self._agent_lines.audio(event.item_id, len(event.audio_b64))
             playback.enqueue_b64(event.item_id, event.audio_b64)
             self._deps.pacer.pump(playback)  # what is due goes out now; the pacer sends the rest on time
         elif isinstance(event, AgentAudioDone):
             playback.finish_item(event.item_id)
             self._deps.pacer.pump(playback)
         elif isinstance(event, SpeechStarted):
+            if event.item_id:  # the caller's words belong here in the record, whenever transcribed
+                session.caller_places[event.item_id] = self._events.reserve()
+                while len(session.caller_places) > 32:  # turns never transcribed
+                    del session.caller_places[next(iter(session.caller_places))]
             self._handle_barge_in()
         elif isinstance(event, ResponseStarted):
             session.response_active = True
@@ -387,10 +398,12 @@ class CallRelay:
             self._start_tool(event)
         elif isinstance(event, CallerTranscript):
             session.remember("caller", event.text)
-            self._events.add("transcript", role="caller", text=event.text)
+            place = session.caller_places.pop(event.item_id, None)
+            self._events.add("transcript", place=place, role="caller", text=event.text)
+        elif isinstance(event, CallerTranscriptFailed):
+            session.caller_places.pop(event.item_id, None)
         elif isinstance(event, AgentTranscript):
-            session.remember("agent", event.text)
-            self._events.add("transcript", role="agent", text=event.text)
+            self._agent_lines.transcript(event.item_id, event.text)
         elif isinstance(event, ModelError):
             self._log.warning("model error %s: %s", event.code or event.error_type, event.message[:200])
 
@@ -403,10 +416,19 @@ class CallRelay:
         self._write_acs(acs.stop_audio_message())
         for item in cut:
             self._send_model(rt.truncate_item(item.item_id, item.played_ms))
+            self._agent_lines.cut(item.item_id, item.played_ms)
         self._deps.metrics.barge_ins += 1
         played = cut[0].played_ms if cut else 0
         self._events.add("barge_in", played_ms=played)
         self._log.info("barge-in after %d ms of agent audio", played)
+
+    def _record_agent_line(self, text: str, heard_ms: int | None) -> None:
+        """Store what the caller heard of one agent reply (all of it, or up to a barge-in)."""
+        self.session.remember("agent", text)
+        if heard_ms is None:
+            self._events.add("transcript", role="agent", text=text)
+        else:
+            self._events.add("transcript", role="agent", text=text, interrupted=True, heard_ms=heard_ms)
 
     # --- tools --------------------------------------------------------------------------------
 

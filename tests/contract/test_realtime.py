@@ -80,8 +80,6 @@ async def test_session_configuration_is_accepted_as_sent(target: str) -> None:
 
 async def test_text_turn_answers_in_text_when_asked_for_text_only(target: str) -> None:
     require_real("realtime", target)
-    if target == STANDIN:
-        pytest.xfail(D_PENDING + " (response.create output_modalities ['text'])")
     async with realtime_socket(target, [{"caller": "say hello", "agent": "Hello."}]) as socket:
         await configured(socket)
         await user_says(socket, "Say the single word: hello.")
