@@ -3,6 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from callcenter import retention
 from callcenter.api import (
     agents_api,
     calls_api,
@@ -40,5 +41,6 @@ for blueprint in (
     campaign.bp,
     campaign_activities.bp,
     web_conversation.bp,
+    retention.bp,
 ):
     app.register_functions(blueprint)
