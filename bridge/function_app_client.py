@@ -201,6 +201,10 @@ class EventBatcher:
         # While True (a transfer is under way) the batcher posts even with nothing to send, so the
         # function app's notices (transfer failed) reach the call within one flush interval.
         self.poll_notices = False
+        # Even with nothing to send, the batcher posts after this long without a post, so notices
+        # queued for the call (a supervisor's coaching or transfer) arrive during silences too.
+        self._quiet_poll_seconds = 2 * flush_seconds
+        self._last_post = time.monotonic()
         self._events: list[dict[str, Any]] = []
         self._seq = 0  # numbers the call's events, so a batch retried with more events in it stores each once
         self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
@@ -226,10 +230,11 @@ class EventBatcher:
     async def flush(self) -> None:
         """Send everything collected so far, in batches of at most 50."""
         async with self._lock:
-            poll = self.poll_notices
+            poll = self.poll_notices or time.monotonic() - self._last_post >= self._quiet_poll_seconds
             while self._events or poll:
                 poll = False
                 batch = self._events[:MAX_BATCH]
+                self._last_post = time.monotonic()
                 notices = await self._client.post_events(self._call_id, batch)
                 if notices is None:
                     return  # keep them for the next flush

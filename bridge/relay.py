@@ -489,12 +489,14 @@ class CallRelay:
         """Tell the model what happened to the call outside the conversation (e.g. a failed transfer)."""
         self._events.poll_notices = False
         for notice in notices:
-            message = str(notice.get("message") or notice.get("type") or "")
+            kind = notice.get("type")
+            message = str(notice.get("message") or kind or "")
             if not message or not self.session.is_live:
                 continue
-            self._log.info("notice from the function app: %s", notice.get("type"))
+            self._log.info("notice from the function app: %s", kind)
             self._send_model(rt.system_text(message))
-            self.session.needs_response = True
+            # Coaching guides the agent's next turn; the caller never hears it, nor a reply to it.
+            self.session.needs_response = self.session.needs_response or kind != "coach"
         self._request_response_if_due()
 
     def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:

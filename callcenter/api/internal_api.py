@@ -18,6 +18,7 @@ from callcenter.api.routing import endpoint, path_parameter
 from callcenter.config import get_settings
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
+from callcenter.store.live import note_live_batch
 from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel, ToolContext
@@ -126,10 +127,11 @@ async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClie
     call_id = req.route_params["callId"]
     raw = req.get_body() or b""
     events: list[dict[str, Any]] = read_valid_json(req, EVENTS_REQUEST)["events"]
-    await store.get_call(settings, call_id)  # 404 for an unknown call
+    record = await store.get_call(settings, call_id)  # 404 for an unknown call
     batch_key = hashlib.sha256(raw).hexdigest()[:12]  # a retried batch overwrites itself
     stored = [redact_event(e) for e in events] if settings.redact_transcripts else events
     await store.append_events(settings, call_id, stored, batch_key)
+    await note_live_batch(settings, record, stored)
     for event in events:
         if event["type"] in CONTROL_EVENTS:
             await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})

@@ -34,6 +34,17 @@ SESSION_RESPONSE = {
         "deployment": {"type": "string"},
         "voice": {"type": "string"},
         "agent": {"type": "string"},
+        "conversation": {
+            "type": "object",
+            "description": "Present when records are kept: where and how the browser posts its events",
+            "properties": {
+                "id": {"type": "string"},
+                "token": {"type": "string"},
+                "expires_at": {"type": "integer"},
+                "events_url": {"type": "string"},
+                "heartbeat_seconds": {"type": "integer"},
+            },
+        },
     },
     "required": ["session_id", "ephemeral_key", "expires_at", "realtime_url", "deployment", "voice", "agent"],
 }

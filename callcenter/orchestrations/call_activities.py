@@ -15,6 +15,7 @@ from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
 from callcenter.pricing import estimate_call_cost
 from callcenter.store import calls as store
+from callcenter.store import live, stats
 from callcenter.telephony.acs_client import (
     call_automation_client,
     media_streaming,
@@ -137,6 +138,8 @@ async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
 async def set_call_status(change: dict[str, Any]) -> None:
     fields = {k: v for k, v in change.items() if k != "call_id"}
     await store.update_call(get_settings(), change["call_id"], **fields)
+    if fields.get("answered_at"):  # connected: on the live view from now on
+        await live.mark_live(get_settings(), await store.get_call(get_settings(), change["call_id"]))
 
 
 @bp.activity_trigger(input_name="notice")
@@ -208,6 +211,8 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
     }
     await store.update_call(settings, call_id, **changes)
+    await stats.count_ended(settings, [stats.ended_conversation({**record.view(), **changes}, events)])
+    await live.end_live(settings, call_id)
     log.info("call %s: ended %s (%s) after %.1f s", call_id, ending["outcome"], ending["reason"], duration)
     telemetry.record_outcome(ending["outcome"], record.direction)
     return {"call_id": call_id, **changes}

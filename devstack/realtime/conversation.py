@@ -281,6 +281,8 @@ class Conversation:
             item.text = " ".join(str(p.get("text") or p.get("transcript") or "") for p in item.content).strip()
             if item.role == "user":
                 self._context.caller_texts.append(item.text)
+            elif item.role == "system":
+                self._context.system_texts.append(item.text)
         else:
             raise ClientEventError("invalid_value", f"Items of type '{item.type}' are not supported here.", "item.type")
         await self._item_added(item, previous)
