@@ -32,6 +32,7 @@ class ModelConnector:
     """Opens authenticated Realtime WebSocket sessions for calls."""
 
     def __init__(self, settings: BridgeSettings, *, open_timeout: float = 10.0) -> None:
+        self._settings = settings
         self._url = settings.realtime_url
         self._api_key = settings.openai_api_key
         self._open_timeout = open_timeout
@@ -40,9 +41,10 @@ class ModelConnector:
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
 
-    async def _auth_headers(self) -> dict[str, str]:
-        if self._api_key:
-            return {"api-key": self._api_key}
+    async def _auth_headers(self, api_key: str) -> dict[str, str]:
+        """`api-key` when one is configured, else a bearer token (one credential serves both services)."""
+        if api_key:
+            return {"api-key": api_key}
         async with self._token_lock:
             if time.time() > self._token_expires - 300:
                 from azure.identity.aio import DefaultAzureCredential  # only needed without a key
@@ -53,16 +55,23 @@ class ModelConnector:
                 self._token, self._token_expires = token.token, float(token.expires_on)
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def open(self) -> PushClientConnection:
-        """Connect to the deployment's Realtime endpoint.
+    async def open(self, backend: str = "realtime", model: str = "") -> PushClientConnection:
+        """Connect to the Realtime deployment, or to Voice Live with `model` when `backend` is `voice-live`.
 
         Raises:
-            ModelConnectError: refused handshake, network failure, timeout or no credential.
+            ModelConnectError: refused handshake, network failure, timeout, no credential, or a
+                Voice Live agent while no Voice Live endpoint is configured.
         """
+        url, api_key = self._url, self._api_key
+        if backend == "voice-live":
+            if not self._settings.voice_live_endpoint:
+                raise ModelConnectError("the agent uses Voice Live but VOICE_LIVE_ENDPOINT is not set")
+            url = self._settings.voice_live_url(model or "gpt-realtime")
+            api_key = self._settings.voice_live_api_key
         try:
-            headers = await self._auth_headers()
+            headers = await self._auth_headers(api_key)
             connection = await connect(
-                self._url,
+                url,
                 create_connection=PushClientConnection,  # events go to a handler, no queue (websocket.py)
                 additional_headers=headers,
                 open_timeout=self._open_timeout,

@@ -29,6 +29,10 @@ from bridge.events import (
 )
 
 AUDIO_DELTA = "response.output_audio.delta"
+# Voice Live keeps the preview names of the Realtime API for these events (the azure-ai-voicelive
+# SDK's ServerEventType); everything else, client events included, is named alike.
+VOICE_LIVE_AUDIO_DELTA = "response.audio.delta"
+_AUDIO_DELTAS = frozenset({AUDIO_DELTA, VOICE_LIVE_AUDIO_DELTA})
 # Deltas may carry seconds of audio; the model socket's own limit (16 MiB) bounds them anyway.
 MAX_DELTA_CHARS = 16 * 1024 * 1024
 
@@ -54,7 +58,7 @@ def _int(body: dict[str, Any], key: str) -> int:
 def _audio_delta(body: dict[str, Any]) -> AgentAudio:
     delta = _str(body, "delta")
     if not is_base64(delta, MAX_DELTA_CHARS):
-        raise RealtimeProtocolError("response.output_audio.delta: 'delta' is not base64")
+        raise RealtimeProtocolError(f"{body['type']}: 'delta' is not base64")
     return AgentAudio(item_id=_str(body, "item_id"), audio_b64=delta, content_index=_int(body, "content_index"))
 
 
@@ -80,7 +84,7 @@ def _compact_audio_delta(text: str) -> AgentAudio | None:
         body = json.loads(text[:start] + '"}')
     except (ValueError, RecursionError):
         return None
-    if not isinstance(body, dict) or body.get("type") != AUDIO_DELTA:
+    if not isinstance(body, dict) or body.get("type") not in _AUDIO_DELTAS:
         return None
     return AgentAudio(item_id=_str(body, "item_id"), audio_b64=audio, content_index=_int(body, "content_index"))
 
@@ -129,6 +133,10 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ModelEvent]] = {
     "response.output_audio_transcript.done": lambda b: AgentTranscript(
         item_id=_str(b, "item_id"), text=_str(b, "transcript")
     ),
+    # Voice Live's names for the same three events.
+    VOICE_LIVE_AUDIO_DELTA: _audio_delta,
+    "response.audio.done": lambda b: AgentAudioDone(item_id=_str(b, "item_id")),
+    "response.audio_transcript.done": lambda b: AgentTranscript(item_id=_str(b, "item_id"), text=_str(b, "transcript")),
     "response.function_call_arguments.done": lambda b: ToolCallRequested(
         tool_call_id=_str(b, "call_id"),
         name=_str(b, "name"),

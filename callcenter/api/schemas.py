@@ -45,6 +45,7 @@ FUNCTION_CALL_REQUEST = {
         "call_id": {"type": "string", "maxLength": 128},
         "arguments": {"type": ["object", "string", "null"]},
         "agent": AGENT_NAME,
+        "backend": {"type": "string", "enum": ["realtime", "voice-live"]},
     },
     "required": ["name"],
 }
