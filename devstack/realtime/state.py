@@ -26,6 +26,7 @@ class SimulatorState:
     ephemeral_keys: dict[str, float] = field(default_factory=dict)  # ek_... -> expires at (unix)
     ephemeral_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # ek_... -> its session
     received_types: list[str] = field(default_factory=list)  # client event types, in order
+    dialects: list[str] = field(default_factory=list)  # per WebSocket session: "realtime" or "voice-live"
     refuse_connections: bool = False  # fault switch: new sessions are refused
 
     def authorize(self, headers: Mapping[str, str]) -> bool:
