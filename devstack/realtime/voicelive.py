@@ -64,11 +64,12 @@ _VAD_COMMON = frozenset(
         "interrupt_response",
     }
 )
-_SEMANTIC = _VAD_COMMON | {"speech_duration_ms", "remove_filler_words", "languages"}
+_SEMANTIC_EN = _VAD_COMMON | {"speech_duration_ms", "remove_filler_words"}  # English only: no `languages`
+_SEMANTIC = _SEMANTIC_EN | {"languages"}
 TURN_DETECTION_FIELDS: dict[str, frozenset[str]] = {
     "server_vad": _VAD_COMMON,
     "azure_semantic_vad": _SEMANTIC,
-    "azure_semantic_vad_en": _SEMANTIC,
+    "azure_semantic_vad_en": _SEMANTIC_EN,
     "azure_semantic_vad_multilingual": _SEMANTIC,
 }
 OPENAI_VOICES = frozenset({"alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"})
