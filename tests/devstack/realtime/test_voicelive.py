@@ -42,18 +42,18 @@ def sdk_literals(model: type, name: str) -> set[str]:
 
 
 def test_simulator_schema_is_the_sdk_models() -> None:
-    assert voicelive.SESSION_FIELDS == sdk_fields(vl.RequestSession)
+    assert sdk_fields(vl.RequestSession) == voicelive.SESSION_FIELDS
     kinds = {"server_vad": vl.ServerVad, "azure_semantic_vad": vl.AzureSemanticVad}
     kinds |= {"azure_semantic_vad_en": vl.AzureSemanticVadEn}
     kinds |= {"azure_semantic_vad_multilingual": vl.AzureSemanticVadMultilingual}
     assert set(voicelive.TURN_DETECTION_FIELDS) == set(kinds)
     for kind, model in kinds.items():
         assert voicelive.TURN_DETECTION_FIELDS[kind] == sdk_fields(model), kind
-    assert voicelive.NOISE_REDUCTION_KINDS == sdk_literals(vl.AudioNoiseReduction, "type")
-    assert voicelive.ECHO_CANCELLATION_KINDS == sdk_literals(vl.AudioEchoCancellation, "type")
-    assert voicelive.TRANSCRIPTION_MODELS == sdk_literals(vl.AudioInputTranscriptionOptions, "model")
-    assert voicelive.AZURE_VOICE_KINDS == {str(v.value) for v in vl.AzureVoiceType} - {"avatar-voice-sync"}
-    assert voicelive.OPENAI_VOICES <= {str(v.value) for v in vl.OpenAIVoiceName}
+    assert sdk_literals(vl.AudioNoiseReduction, "type") == voicelive.NOISE_REDUCTION_KINDS
+    assert sdk_literals(vl.AudioEchoCancellation, "type") == voicelive.ECHO_CANCELLATION_KINDS
+    assert sdk_literals(vl.AudioInputTranscriptionOptions, "model") == voicelive.TRANSCRIPTION_MODELS
+    assert {str(v.value) for v in vl.AzureVoiceType} - {"avatar-voice-sync"} == voicelive.AZURE_VOICE_KINDS
+    assert {str(v.value) for v in vl.OpenAIVoiceName} >= voicelive.OPENAI_VOICES
     server_events = {str(v.value) for v in vl.ServerEventType}
     assert set(voicelive.SERVER_EVENT_NAMES.values()) <= server_events
 
@@ -68,23 +68,22 @@ async def test_the_official_sdk_runs_a_turn_with_azure_voice_semantic_vad_and_no
         input_audio_transcription=vl.AudioInputTranscriptionOptions(model="azure-speech"),
     )
     scenario = {"turns": [{"caller": "hello there", "agent": "Hi."}]}
-    async with running_simulator(scenario) as (state, base):
-        async with voice_live_connect(
-            endpoint=base, credential=AzureKeyCredential(API_KEY), model="gpt-realtime", api_version=VERSION
-        ) as conn:
-            await conn.session.update(session=session)
-            seen: list[str] = []
-            updated: Any = None
-            async for event in conn:
-                seen.append(str(event.type))
-                if event.type == "session.updated":
-                    updated = event.session
-                    for _ in range(10):
-                        await conn.input_audio_buffer.append(audio=LOUD)
-                    for _ in range(30):
-                        await conn.input_audio_buffer.append(audio=QUIET)
-                if event.type == "response.done" or len(seen) > 400:
-                    break
+    async with running_simulator(scenario) as (state, base), voice_live_connect(
+        endpoint=base, credential=AzureKeyCredential(API_KEY), model="gpt-realtime", api_version=VERSION
+    ) as conn:
+        await conn.session.update(session=session)
+        seen: list[str] = []
+        updated: Any = None
+        async for event in conn:
+            seen.append(str(event.type))
+            if event.type == "session.updated":
+                updated = event.session
+                for _ in range(10):
+                    await conn.input_audio_buffer.append(audio=LOUD)
+                for _ in range(30):
+                    await conn.input_audio_buffer.append(audio=QUIET)
+            if event.type == "response.done" or len(seen) > 400:
+                break
     assert state.dialects == ["voice-live"]
     assert updated["voice"] == {"type": "azure-standard", "name": "en-US-Ava:DragonHDLatestNeural"}
     assert isinstance(updated.turn_detection, vl.AzureSemanticVad)  # the SDK parsed the kind back
