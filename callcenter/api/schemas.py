@@ -33,6 +33,7 @@ SESSION_RESPONSE = {
         "realtime_url": {"type": "string"},
         "deployment": {"type": "string"},
         "voice": {"type": "string"},
+        "backend": {"type": "string", "enum": ["realtime"], "description": "The web session's speech backend"},
         "agent": {"type": "string"},
     },
     "required": ["session_id", "ephemeral_key", "expires_at", "realtime_url", "deployment", "voice", "agent"],
