@@ -92,6 +92,7 @@ class AgentProfile:
             "description": self.description,
             "voice": self.spoken_voice,
             "backend": self.backend,
+            "web_voice": self.voice,  # web sessions run on Realtime for every agent (docs/voice-live.md)
             "model": self.voice_live.model if self.backend == "voice-live" else None,
             "greeting": self.greeting,
             "handoffs": list(self.handoffs),

@@ -44,7 +44,10 @@ DESIGN: dict[tuple[str, str], set[str]] = {
     ("bridgeIdentity", "Microsoft.ContainerRegistry/registries"): {"AcrPull"},
     ("bridgeIdentity", "Microsoft.Insights/components"): {"Monitoring Metrics Publisher"},
     # Azure OpenAI (Realtime) and, when configured, Voice Live on an AI Services resource.
-    ("bridgeIdentity", "Microsoft.CognitiveServices/accounts"): {"Cognitive Services OpenAI User", "Cognitive Services User"},
+    ("bridgeIdentity", "Microsoft.CognitiveServices/accounts"): {
+        "Cognitive Services OpenAI User",
+        "Cognitive Services User",
+    },
     ("deployer", "Microsoft.KeyVault/vaults"): {"Key Vault Secrets User"},
 }
 

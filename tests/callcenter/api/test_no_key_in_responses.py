@@ -66,7 +66,9 @@ def test_no_response_contains_the_openai_or_voice_live_key(function_host: HostFa
             found += leaks(response)
         for backend in ("realtime", "voice-live"):
             handoff = {"name": "handoff_to_agent", "agent": "default", "backend": backend}
-            response = api.post("/api/function-call", json={**handoff, "arguments": {"agent": "telecom", "reason": "x"}})
+            response = api.post(
+                "/api/function-call", json={**handoff, "arguments": {"agent": "telecom", "reason": "x"}}
+            )
             assert response.json()["agent"] == "telecom"
             found += leaks(response)
         status[0] = 401

@@ -68,9 +68,12 @@ async def test_the_official_sdk_runs_a_turn_with_azure_voice_semantic_vad_and_no
         input_audio_transcription=vl.AudioInputTranscriptionOptions(model="azure-speech"),
     )
     scenario = {"turns": [{"caller": "hello there", "agent": "Hi."}]}
-    async with running_simulator(scenario) as (state, base), voice_live_connect(
-        endpoint=base, credential=AzureKeyCredential(API_KEY), model="gpt-realtime", api_version=VERSION
-    ) as conn:
+    async with (
+        running_simulator(scenario) as (state, base),
+        voice_live_connect(
+            endpoint=base, credential=AzureKeyCredential(API_KEY), model="gpt-realtime", api_version=VERSION
+        ) as conn,
+    ):
         await conn.session.update(session=session)
         seen: list[str] = []
         updated: Any = None
