@@ -312,7 +312,8 @@ class CallRelay:
         if self._ended.is_set():
             return  # the call is ending: the session is about to be closed
         try:
-            event = rt.parse_server_event(message)
+            agent = self.session.agent
+            event = rt.parse_server_event(message, voice_live=agent is not None and agent.backend == "voice-live")
         except rt.RealtimeProtocolError as exc:
             self._log.warning("unusable model event: %s", exc)
             return

@@ -29,8 +29,11 @@ class SimulatorState:
     dialects: list[str] = field(default_factory=list)  # per WebSocket session: "realtime" or "voice-live"
     refuse_connections: bool = False  # fault switch: new sessions are refused
 
-    def authorize(self, headers: Mapping[str, str]) -> bool:
-        """`api-key: <key>` or `Authorization: Bearer <key or unexpired ephemeral key>`."""
+    def authorize(self, headers: Mapping[str, str], *, ephemeral: bool = True) -> bool:
+        """`api-key: <key>` or `Authorization: Bearer <key or unexpired ephemeral key>`.
+
+        `ephemeral=False` for Voice Live, which knows no Azure OpenAI ephemeral keys.
+        """
         key = headers.get("api-key", "")
         if key and hmac.compare_digest(key.encode(), self.api_key.encode()):
             return True
@@ -40,7 +43,7 @@ class SimulatorState:
         token = auth[7:].strip()
         if hmac.compare_digest(token.encode(), self.api_key.encode()):
             return True
-        expires = self.ephemeral_keys.get(token)
+        expires = self.ephemeral_keys.get(token) if ephemeral else None
         return expires is not None and expires > time.time()
 
     def mint_ephemeral_key(self, seconds: int, session: dict[str, Any] | None = None) -> tuple[str, int]:

@@ -47,7 +47,7 @@ async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> N
 
 async def _serve(websocket: WebSocket, dialect: VoiceLiveDialect | None) -> None:
     state: SimulatorState = websocket.app.state.simulator
-    if not state.authorize(websocket.headers):
+    if not state.authorize(websocket.headers, ephemeral=dialect is None):
         # Like the service: a 401 on the handshake (clients see it as a refused upgrade).
         error = {
             "error": {"code": "invalid_api_key", "message": "Access denied due to invalid api-key or bearer token."}

@@ -136,3 +136,15 @@ async def test_unknown_api_version_and_bad_key_are_refused_at_the_handshake() ->
             async with connect(vl_url(base), additional_headers={"api-key": "wrong"}):
                 pass
         assert caught.value.response.status_code == 401
+
+
+async def test_an_azure_openai_ephemeral_key_does_not_open_voice_live() -> None:
+    async with running_simulator() as (state, base):
+        key, _ = state.mint_ephemeral_key(60, {})
+        with pytest.raises(InvalidStatus) as caught:
+            async with connect(vl_url(base), additional_headers={"Authorization": f"Bearer {key}"}):
+                pass
+        assert caught.value.response.status_code == 401
+        url = base.replace("http://", "ws://") + "/openai/v1/realtime?model=gpt-realtime"
+        async with connect(url, additional_headers={"Authorization": f"Bearer {key}"}) as socket:
+            assert (await next_of(socket, "session.created"))["session"]["type"] == "realtime"
