@@ -14,6 +14,8 @@ from urllib.parse import urlencode, urlsplit
 # The GA version the Voice Live how-to names for `/voice-live/realtime` (docs/voice-live.md).
 VOICE_LIVE_API_VERSION = "2026-04-10"
 
+ACS_OPENID_CONFIG_URL = "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -46,6 +48,9 @@ class BridgeSettings:
     # Application Insights (OpenTelemetry export); empty = no telemetry leaves the process.
     appinsights_connection_string: str = ""
     appinsights_authentication: str = ""  # "Authorization=AAD;ClientId=...": Entra ID for ingestion
+    # ACS's media handshake JWT (bridge/acs_auth.py): audience = the ACS resource's immutable id; empty = off.
+    acs_resource_id: str = ""
+    acs_openid_config_url: str = ACS_OPENID_CONFIG_URL
     # "uvloop" (used when installed; less CPU and a shorter latency tail at 100+ calls) or "asyncio".
     event_loop: str = "uvloop"
 
@@ -85,10 +90,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         raise SettingsError(f"missing required settings: {', '.join(missing)}")
     if len(env["CALL_TOKEN_SECRET"]) < 32:
         raise SettingsError("CALL_TOKEN_SECRET must be at least 32 characters (HS256 key)")
-    for name in ("FUNCTION_APP_URL", "AZURE_OPENAI_ENDPOINT", "VOICE_LIVE_ENDPOINT"):
-        if not env.get(name, "").strip():
-            continue  # VOICE_LIVE_ENDPOINT is optional
-        parts = urlsplit(env[name].strip())
+    openid_url = env.get("ACS_OPENID_CONFIG_URL", "").strip() or ACS_OPENID_CONFIG_URL
+    urls = {"FUNCTION_APP_URL": env["FUNCTION_APP_URL"], "AZURE_OPENAI_ENDPOINT": env["AZURE_OPENAI_ENDPOINT"]}
+    if env.get("VOICE_LIVE_ENDPOINT", "").strip():  # optional: only Voice Live agents need it
+        urls["VOICE_LIVE_ENDPOINT"] = env["VOICE_LIVE_ENDPOINT"]
+    for name, value in {**urls, "ACS_OPENID_CONFIG_URL": openid_url}.items():
+        parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(f"{name} must be an http(s) URL")
     log_level = env.get("BRIDGE_LOG_LEVEL", "INFO").strip().upper() or "INFO"
@@ -119,6 +126,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip(),
         appinsights_authentication=env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "").strip(),
         event_loop=event_loop,
+        acs_resource_id=env.get("ACS_RESOURCE_ID", "").strip(),
+        acs_openid_config_url=openid_url,
     )
 
 

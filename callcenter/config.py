@@ -7,6 +7,7 @@ cached, so a missing optional feature never breaks import: the endpoints of that
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -328,8 +329,22 @@ class _Reader:
             raise SettingError(f"setting {name} must be a {'/'.join(schemes)} URL")
         return raw.rstrip("/")
 
+    def public_url(self, name: str, secure: str, plain: str) -> str | None:
+        """A URL Azure calls back: `secure` (https/wss) only, as ACS refuses plain text; loopback may be plain."""
+        url = self.url(name, (secure, plain))
+        if url is not None and urlsplit(url).scheme == plain and not _is_loopback(urlsplit(url).hostname or ""):
+            raise SettingError(f"setting {name} must be a {secure} URL (ACS refuses {plain} except on loopback)")
+        return url
+
     def items(self, name: str) -> tuple[str, ...]:
         return tuple(part.strip() for part in (self.text(name) or "").split(",") if part.strip())
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_realtime(read: _Reader) -> tuple[RealtimeSettings | None, tuple[str, ...]]:
@@ -353,8 +368,8 @@ def _read_acs(read: _Reader) -> tuple[AcsSettings | None, tuple[str, ...]]:
         "ACS_ENDPOINT": read.url("ACS_ENDPOINT", ("https", "http")),
         "ACS_PHONE_NUMBER": read.text("ACS_PHONE_NUMBER"),
         "ACS_RESOURCE_ID": read.text("ACS_RESOURCE_ID"),
-        "PUBLIC_BASE_URL": read.url("PUBLIC_BASE_URL", ("https", "http")),
-        "BRIDGE_PUBLIC_URL": read.url("BRIDGE_PUBLIC_URL", ("wss", "ws")),
+        "PUBLIC_BASE_URL": read.public_url("PUBLIC_BASE_URL", "https", "http"),
+        "BRIDGE_PUBLIC_URL": read.public_url("BRIDGE_PUBLIC_URL", "wss", "ws"),
         "CALL_TOKEN_SECRET": read.text("CALL_TOKEN_SECRET"),
     }
     missing = tuple(name for name, value in values.items() if value is None)

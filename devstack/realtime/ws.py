@@ -8,6 +8,7 @@ the real service; only a failed authentication closes the socket (1008).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -71,11 +72,21 @@ async def _serve(websocket: WebSocket, dialect: VoiceLiveDialect | None) -> None
         if dialect is not None:
             event = dialect.server_event(event)
         async with send_lock:
-            await websocket.send_text(json.dumps(event))
+            # The client may be gone mid-response: its events are dropped and the receive loop,
+            # which sees the disconnect, ends the session (a send must not fail the response task).
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await websocket.send_text(json.dumps(event))
 
     parse = dialect.parse_client_event if dialect is not None else parse_client_event
 
-    conversation = Conversation(state.make_agent(), state.voice, emit, model=model, speedup=state.speedup)
+    conversation = Conversation(
+        state.make_agent(),
+        state.voice,
+        emit,
+        model=model,
+        speedup=state.speedup,
+        late_transcription=state.transcription_is_late,
+    )
     state.conversations.append(conversation)
     state.dialects.append("voice-live" if dialect is not None else "realtime")
     state.sockets[id(conversation)] = websocket
