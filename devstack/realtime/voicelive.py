@@ -97,7 +97,10 @@ SERVER_EVENT_NAMES = {
     "response.output_audio_transcript.done": "response.audio_transcript.done",
     "response.output_text.delta": "response.text.delta",
     "response.output_text.done": "response.text.done",
+    "conversation.item.added": "conversation.item.created",
 }
+# GA events Voice Live does not send (the SDK's ServerEventType has no such type).
+DROPPED_SERVER_EVENTS = frozenset({"conversation.item.done"})
 
 
 def _bad(message: str, param: str, code: str = "invalid_value") -> ClientEventError:
@@ -274,9 +277,11 @@ class VoiceLiveDialect:
             ga["audio"] = audio
         return ga
 
-    def server_event(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Rename GA events to Voice Live's names; session events carry the flat session."""
+    def server_event(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Rename GA events to Voice Live's names; session events carry the flat session; None: not sent."""
         kind = event.get("type")
+        if kind in DROPPED_SERVER_EVENTS:
+            return None
         if kind in ("session.created", "session.updated"):
             return {**event, "session": {"id": event["session"].get("id"), "object": "realtime.session", **self.flat}}
         renamed = SERVER_EVENT_NAMES.get(str(kind))

@@ -70,7 +70,10 @@ async def _serve(websocket: WebSocket, dialect: VoiceLiveDialect | None) -> None
 
     async def emit(event: dict[str, Any]) -> None:
         if dialect is not None:
-            event = dialect.server_event(event)
+            translated = dialect.server_event(event)
+            if translated is None:
+                return  # a GA event Voice Live does not send
+            event = translated
         async with send_lock:
             # The client may be gone mid-response: its events are dropped and the receive loop,
             # which sees the disconnect, ends the session (a send must not fail the response task).
