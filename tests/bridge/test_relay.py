@@ -243,3 +243,14 @@ async def test_handoff_updates_the_live_session_with_the_new_agent(backend: str)
         await wait_until(lambda: conversation.session["instructions"] == "You are billing.")
     await wait_until(lambda: fapp.events("call-handoff", "agent_changed"))
     assert fapp.events("call-handoff", "agent_changed")[0]["agent"] == "billing"
+
+
+async def test_a_voice_live_agent_without_a_voice_live_endpoint_fails_the_call_naming_the_setting(
+    backend: str,
+) -> None:
+    if backend != "voice-live":
+        pytest.skip("only a Voice Live agent needs VOICE_LIVE_ENDPOINT")
+    async with running_stack(voice_live_endpoint="") as stack, acs_call(stack, "call-no-vl"):
+        await wait_until(lambda: stack.function_app.events("call-no-vl", "model_failed"))
+    failed = stack.function_app.events("call-no-vl", "model_failed")[0]
+    assert "VOICE_LIVE_ENDPOINT" in failed["reason"] and stack.simulator.conversations == []
