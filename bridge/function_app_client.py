@@ -126,12 +126,20 @@ class FunctionAppClient:
                 session=session,
                 greeting=str(body.get("greeting") or ""),
                 max_call_seconds=float(body.get("max_call_seconds") or 0) or float("inf"),
+                backend=_backend(body.get("backend")),
+                model=str(body.get("model") or ""),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise FunctionAppError(f"agent configuration is malformed: {exc}") from None
 
     async def call_tool(
-        self, call_id: str, tool_call_id: str, name: str, arguments: str, limit_seconds: float
+        self,
+        call_id: str,
+        tool_call_id: str,
+        name: str,
+        arguments: str,
+        limit_seconds: float,
+        backend: str = "realtime",
     ) -> ToolResult:
         """Run a tool through the function app; errors and timeouts become structured outputs."""
         started = time.monotonic()
@@ -139,7 +147,8 @@ class FunctionAppClient:
         def done(output: str, ok: bool, **extra: Any) -> ToolResult:
             return ToolResult(output, ok, int((time.monotonic() - started) * 1000), **extra)
 
-        body = {"name": name, "call_id": tool_call_id, "arguments": arguments}
+        # The backend tells the function app which session dialect a handoff must come back in.
+        body = {"name": name, "call_id": tool_call_id, "arguments": arguments, "backend": backend}
         try:
             status, payload = await self._request("POST", call_id, "function-call", body=body, timeout=limit_seconds)
         except TimeoutError:
@@ -182,6 +191,14 @@ class FunctionAppClient:
             return [] if 400 <= status < 500 else None
         notices = body.get("notices", []) if isinstance(body, dict) else []
         return [n for n in notices if isinstance(n, dict)] if isinstance(notices, list) else []
+
+
+def _backend(value: object) -> str:
+    if value in (None, "", "realtime"):
+        return "realtime"
+    if value == "voice-live":
+        return "voice-live"
+    raise ValueError(f"unknown backend {value!r}")
 
 
 class EventBatcher:

@@ -1,6 +1,6 @@
-"""Opening the Realtime WebSocket: URL, authentication and socket limits.
+"""Opening the model WebSocket (Azure OpenAI Realtime or Azure AI Voice Live): URL, authentication, limits.
 
-With `AZURE_OPENAI_API_KEY` set the bridge sends the `api-key` header; without it, an Entra ID
+With `AZURE_OPENAI_API_KEY` (or `VOICE_LIVE_API_KEY`) set the bridge sends the `api-key` header; without it, an Entra ID
 bearer token from `DefaultAzureCredential` (managed identity on Azure), cached until shortly before
 it expires so a burst of calls does not hit the identity endpoint once per call.
 """
@@ -36,6 +36,7 @@ class ModelConnector:
     """Opens authenticated Realtime WebSocket sessions for calls."""
 
     def __init__(self, settings: BridgeSettings, *, open_timeout: float = 10.0, credential: Any = None) -> None:
+        self._settings = settings
         self._url = settings.realtime_url
         self._api_key = settings.openai_api_key
         self._open_timeout = open_timeout
@@ -47,10 +48,13 @@ class ModelConnector:
         # One TLS context for every session (system CAs, hostname checks): building one per call
         # would cost more CPU than the handshake it secures. None on ws:// (the devstack simulator).
         self._tls = ssl.create_default_context() if self._url.startswith("wss://") else None
+        voice_live = settings.voice_live_endpoint
+        self._voice_live_tls = ssl.create_default_context() if voice_live.startswith("https://") else None
 
-    async def _auth_headers(self) -> dict[str, str]:
-        if self._api_key:
-            return {"api-key": self._api_key}
+    async def _auth_headers(self, api_key: str) -> dict[str, str]:
+        """`api-key` when one is configured, else a bearer token (one credential serves both services)."""
+        if api_key:
+            return {"api-key": api_key}
         async with self._token_lock:
             if time.time() > self._token_expires - 300:
                 from azure.identity.aio import DefaultAzureCredential  # only needed without a key
@@ -61,11 +65,12 @@ class ModelConnector:
                 self._token, self._token_expires = token.token, float(token.expires_on)
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def open(self) -> PushConnection:
-        """Connect to the deployment's Realtime endpoint.
+    async def open(self, backend: str = "realtime", model: str = "") -> PushConnection:
+        """Connect to the Realtime deployment, or to Voice Live with `model` when `backend` is `voice-live`.
 
         Raises:
-            ModelConnectError: refused handshake, network failure, timeout or no credential.
+            ModelConnectError: refused handshake, network failure, timeout, no credential, or a
+                Voice Live agent while no Voice Live endpoint is configured.
         """
 
         def listener() -> PushConnection:
@@ -76,13 +81,19 @@ class ModelConnector:
                 name="model",
             )
 
+        url, api_key, tls = self._url, self._api_key, self._tls
+        if backend == "voice-live":
+            if not self._settings.voice_live_endpoint:
+                raise ModelConnectError("the agent uses Voice Live but VOICE_LIVE_ENDPOINT is not set")
+            url = self._settings.voice_live_url(model or "gpt-realtime")
+            api_key, tls = self._settings.voice_live_api_key, self._voice_live_tls
         try:
-            headers = await self._auth_headers()
+            headers = await self._auth_headers(api_key)
             _, connection = await asyncio.wait_for(
                 ws_connect(
                     listener,
-                    self._url,
-                    ssl_context=self._tls,
+                    url,
+                    ssl_context=tls,
                     extra_headers=headers,
                     websocket_handshake_timeout=self._open_timeout,
                     max_frame_size=MAX_MODEL_MESSAGE_BYTES,

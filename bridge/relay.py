@@ -183,7 +183,7 @@ class CallRelay:
                 self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "agent configuration unavailable")
             return
         try:
-            self._model = await self._deps.connector.open()
+            self._model = await self._deps.connector.open(self.session.agent.backend, self.session.agent.model)
         except ModelConnectError as exc:
             self._log.error("model session could not be opened: %s", exc)
             self._events.add("model_failed", reason=f"connect failed: {exc}")
@@ -318,7 +318,8 @@ class CallRelay:
         if self._ended.is_set():
             return  # the call is ending: the session is about to be closed
         try:
-            event = rt.parse_server_event(message)
+            agent = self.session.agent
+            event = rt.parse_server_event(message, voice_live=agent is not None and agent.backend == "voice-live")
         except rt.RealtimeProtocolError as exc:
             self._log.warning("unusable model event: %s", exc)
             return
@@ -355,8 +356,10 @@ class CallRelay:
         if self._playback is not None:
             self._playback.close_items()
             self._deps.pacer.pump(self._playback)
+        agent = self.session.agent
+        assert agent is not None
         try:
-            self._model = await self._deps.connector.open()
+            self._model = await self._deps.connector.open(agent.backend, agent.model)
         except ModelConnectError as exc:
             self._log.error("model reconnect failed: %s", exc)
             return False
@@ -392,7 +395,8 @@ class CallRelay:
         elif isinstance(event, ResponseDone):
             session.response_active = False
             if event.usage:
-                self._events.add("usage", usage=event.usage)
+                backend = session.agent.backend if session.agent is not None else "realtime"
+                self._events.add("usage", usage=event.usage, backend=backend)
             self._request_response_if_due()
         elif isinstance(event, ToolCallRequested):
             self._start_tool(event)
@@ -450,6 +454,7 @@ class CallRelay:
                     request.name,
                     request.arguments,
                     deps.settings.tool_timeout_seconds,
+                    backend=self.session.agent.backend if self.session.agent is not None else "realtime",
                 )
             except asyncio.CancelledError:
                 # The call ended first. The function app may still carry the tool out, so the record
@@ -503,6 +508,7 @@ class CallRelay:
         """Switch the live session to another agent's instructions and tools."""
         session_config = dict(new_session)
         if self.session.audio_produced:
+            session_config.pop("voice", None)  # Voice Live's flat session
             # The voice cannot change once the model has produced audio; leave it out.
             audio = dict(session_config.get("audio") or {})
             output = dict(audio.get("output") or {})

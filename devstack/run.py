@@ -183,6 +183,8 @@ def app_settings(ports: Ports, keys: dict[str, str], tables: str | None) -> dict
         "HUMAN_AGENT_HOURS": "Mon-Sun 00:00-23:59",
         "API_BASE_URL": "",
         "DURABLE_TASK_HUB": "callcenter",
+        # Both speech backends run locally: the healthcare agent's phone calls go to Voice Live.
+        "AGENT_BACKENDS": "healthcare=voice-live",
     }
     if tables:
         settings["CALLCENTER_TABLES_CONNECTION"] = tables
@@ -313,6 +315,9 @@ def build_stack(
                 "AZURE_OPENAI_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
                 "AZURE_OPENAI_API_KEY": keys["openai_key"],
                 "AZURE_OPENAI_REALTIME_DEPLOYMENT": settings["AZURE_OPENAI_REALTIME_DEPLOYMENT"],
+                # The same simulator serves Voice Live on /voice-live/realtime (devstack/realtime/voicelive.py).
+                "VOICE_LIVE_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
+                "VOICE_LIVE_API_KEY": keys["openai_key"],
                 "ACS_RESOURCE_ID": ACS_RESOURCE_ID,
                 "ACS_OPENID_CONFIG_URL": settings["ACS_OPENID_CONFIG_URL"],
                 **(bridge_settings or {}),

@@ -61,6 +61,34 @@ param azureOpenAiSummaryDeployment string = ''
 @description('Azure OpenAI key; leave empty to use managed identity (recommended). A key goes to Key Vault only')
 param azureOpenAiApiKey string = ''
 
+// ---------------------------------------------------------------------------------------------- Azure AI Voice Live
+
+@description('Create an AI Foundry (AI Services) resource for Voice Live agents (docs/voice-live.md)')
+param deployVoiceLive bool = false
+
+@description('Or the endpoint of an existing one, e.g. https://myres.services.ai.azure.com; empty = no Voice Live')
+param voiceLiveEndpoint string = ''
+
+@description('Name of that existing resource, to grant the bridge Cognitive Services User; empty = grant it yourself')
+param voiceLiveResourceName string = ''
+
+@description('Resource group of that resource (same subscription); empty = the one azd creates')
+param voiceLiveResourceGroup string = ''
+
+@description('Voice Live api-version (the GA one the Voice Live docs name)')
+param voiceLiveApiVersion string = '2026-04-10'
+
+@secure()
+@description('Voice Live key; leave empty to use managed identity (recommended). A key goes to Key Vault only')
+param voiceLiveApiKey string = ''
+
+@description('Speech backend per agent, overriding its profile: agent=realtime|voice-live,...')
+param agentBackends string = ''
+
+@description('Voice Live USD per 1,000 input / output tokens; empty = the Realtime prices')
+param priceVoiceLivePer1kInputTokens string = ''
+param priceVoiceLivePer1kOutputTokens string = ''
+
 // ---------------------------------------------------------------------------------------------- secrets
 
 @secure()
@@ -312,6 +340,7 @@ var names = {
   bridge: 'ca-bridge-${token}'
   staticWebApp: 'swa-${token}'
   durableScheduler: 'dts-${token}'
+  voiceLive: 'ais-${token}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -397,6 +426,7 @@ module keyVault 'modules/key-vault.bicep' = {
     dncHashKey: dncHashKey
     dncHashKeyPrevious: dncHashKeyPrevious
     azureOpenAiApiKey: azureOpenAiApiKey
+    voiceLiveApiKey: voiceLiveApiKey
     acsNameForKey: deployCommunicationServices && acsUseAccessKey ? names.acs : ''
     enablePurgeProtection: keyVaultPurgeProtection
   }
@@ -436,6 +466,33 @@ module openAiAccess 'modules/openai-access.bicep' = if (!empty(azureOpenAiResour
   }
 }
 
+module voiceLive 'modules/voice-live.bicep' = if (deployVoiceLive) {
+  name: 'voice-live'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: names.voiceLive
+  }
+}
+
+var voiceLiveAccountName = deployVoiceLive ? names.voiceLive : voiceLiveResourceName
+var voiceLiveUrl = deployVoiceLive ? 'https://${names.voiceLive}.services.ai.azure.com' : voiceLiveEndpoint
+
+module voiceLiveAccess 'modules/voice-live-access.bicep' = if (!empty(voiceLiveAccountName)) {
+  name: 'voice-live-access'
+  scope: resourceGroup(deployVoiceLive || empty(voiceLiveResourceGroup) ? rg.name : voiceLiveResourceGroup)
+  params: {
+    accountName: voiceLiveAccountName
+    principalIds: [
+      bridgeIdentity.outputs.principalId
+    ]
+  }
+  dependsOn: [
+    voiceLive
+  ]
+}
+
 // ---------------------------------------------------------------------------------------------- web + API
 
 module web 'modules/static-web-app.bicep' = {
@@ -471,6 +528,7 @@ var apiSettings = {
   ACS_OPENID_CONFIG_URL: acsOpenIdConfigUrl
   CALL_TOKEN_TTL_SECONDS: string(callTokenTtlSeconds)
   PHONE_AGENTS: phoneAgents
+  AGENT_BACKENDS: agentBackends
   HUMAN_AGENT_TARGET: humanAgentTarget
   HUMAN_AGENT_HOURS: humanAgentHours
   HUMAN_AGENT_TIMEZONE: humanAgentTimezone
@@ -482,6 +540,8 @@ var apiSettings = {
   PRICE_PER_PHONE_MINUTE: pricePerPhoneMinute
   PRICE_PER_1K_INPUT_TOKENS: pricePer1kInputTokens
   PRICE_PER_1K_OUTPUT_TOKENS: pricePer1kOutputTokens
+  PRICE_VOICE_LIVE_PER_1K_INPUT_TOKENS: priceVoiceLivePer1kInputTokens
+  PRICE_VOICE_LIVE_PER_1K_OUTPUT_TOKENS: priceVoiceLivePer1kOutputTokens
   HTTP_TOOLS_FILE: httpToolsFile
   OPENAPI_TOOLS_FILE: openApiToolsFile
   TOOL_ALLOWED_HOSTS: toolAllowedHosts
@@ -568,6 +628,8 @@ var bridgeSettings = {
   FUNCTION_APP_URL: functionApp.outputs.uri
   AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
   AZURE_OPENAI_REALTIME_DEPLOYMENT: azureOpenAiRealtimeDeployment
+  VOICE_LIVE_ENDPOINT: voiceLiveUrl
+  VOICE_LIVE_API_VERSION: voiceLiveApiVersion
   BRIDGE_MAX_CALLS: string(bridgeMaxCallsPerReplica)
   // Audience and keys of the JWT ACS signs each media handshake with (docs/internal-api.md).
   ACS_RESOURCE_ID: deployCommunicationServices ? communication!.outputs.immutableResourceId : ''
@@ -607,6 +669,7 @@ module bridge 'modules/bridge.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     functionAppKeySecretUri: keyVault.outputs.functionAppKeySecretUri
     azureOpenAiApiKeySecretUri: keyVault.outputs.azureOpenAiApiKeySecretUri
+    voiceLiveApiKeySecretUri: keyVault.outputs.voiceLiveApiKeySecretUri
   }
   // AcrPull and Key Vault Secrets User must exist before the first revision pulls the image and secrets.
   dependsOn: [

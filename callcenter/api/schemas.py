@@ -33,6 +33,7 @@ SESSION_RESPONSE = {
         "realtime_url": {"type": "string"},
         "deployment": {"type": "string"},
         "voice": {"type": "string"},
+        "backend": {"type": "string", "enum": ["realtime"], "description": "The web session's speech backend"},
         "agent": {"type": "string"},
         "conversation": {
             "type": "object",
@@ -56,6 +57,7 @@ FUNCTION_CALL_REQUEST = {
         "call_id": {"type": "string", "maxLength": 128},
         "arguments": {"type": ["object", "string", "null"]},
         "agent": AGENT_NAME,
+        "backend": {"type": "string", "enum": ["realtime", "voice-live"]},
     },
     "required": ["name"],
 }

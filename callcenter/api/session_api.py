@@ -1,7 +1,8 @@
 """`POST /api/session`: mint a short-lived Realtime key for one web conversation.
 
 Each session costs money, so the endpoint checks the Origin, rate-limits per client and can
-require a Static Web Apps sign-in. The long-lived key never leaves the server.
+require a Static Web Apps sign-in. The long-lived key never leaves the server. Web sessions are
+always Realtime sessions, whatever the agent's phone backend (docs/voice-live.md).
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ async def create_session(req: func.HttpRequest, client: df.DurableOrchestrationC
             "deployment": realtime.deployment,
             "voice": profile.voice,
             "agent": profile.name,
+            # Web sessions run on Realtime WebRTC for every agent: Voice Live offers no credential a
+            # browser may hold (docs/voice-live.md), so a Voice Live agent speaks here with its
+            # instructions and tools but its OpenAI voice.
+            "backend": "realtime",
             **({"conversation": conversation} if conversation else {}),
         }
     )

@@ -158,6 +158,16 @@ def _usage_totals(events: list[dict[str, Any]]) -> dict[str, int]:
     return totals
 
 
+def _usage_by_backend(events: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Usage events grouped by their `backend` (absent on older records: Realtime)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if event.get("type") == "usage":
+            backend = "voice-live" if event.get("backend") == "voice-live" else "realtime"
+            grouped.setdefault(backend, []).append(event)
+    return {backend: _usage_totals(group) for backend, group in grouped.items()}
+
+
 def _seconds_between(start: str, end: str) -> float:
     try:
         return max(0.0, (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
@@ -196,7 +206,11 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
     events = await store.call_events(settings, call_id)
     usage = _usage_totals(events)
     duration = _seconds_between(record.answered_at, ending["ended_at"]) if record.answered_at else 0.0
-    cost = estimate_call_cost(settings, duration, usage["input_tokens"], usage["output_tokens"])
+    # Tokens are priced by the backend that used them (a call may change backend on a handoff).
+    cost = estimate_call_cost(settings, duration, 0, 0) + sum(
+        estimate_call_cost(settings, 0.0, used["input_tokens"], used["output_tokens"], backend=backend)
+        for backend, used in _usage_by_backend(events).items()
+    )
     transcript = [e for e in events if e.get("type") == "transcript"]
     summary = await _summarise(transcript)
     changes = {

@@ -4,9 +4,23 @@ export interface Agent {
   name: string;
   display_name: string;
   description: string;
+  /** The voice callers hear on the agent's backend (an Azure voice name on Voice Live). */
   voice: string;
+  /** Speech backend of phone calls; web sessions always run on Realtime (docs/voice-live.md). */
+  backend?: "realtime" | "voice-live";
+  /** The OpenAI voice of the agent's web sessions. */
+  web_voice?: string;
+  model?: string | null;
   handoffs: string[];
   greeting: string;
+}
+
+/** How the picker names an agent's backend and voice. */
+export function describeSpeech(agent: Agent): string {
+  if (agent.backend === "voice-live") {
+    return `Voice Live, ${agent.voice} (on the web: Realtime, ${agent.web_voice ?? "default voice"})`;
+  }
+  return `Realtime, ${agent.voice}`;
 }
 
 export interface SessionGrant {
@@ -17,6 +31,7 @@ export interface SessionGrant {
   deployment: string;
   voice: string;
   agent: string;
+  backend?: "realtime";
   /** Present when the function app keeps records: where this conversation's events go. */
   conversation?: ConversationGrant;
 }
