@@ -3,8 +3,21 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api import agents_api, calls_api, campaigns_api, dnc_api, internal_api, platform_api, session_api
-from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities
+from callcenter import retention
+from callcenter.api import (
+    agents_api,
+    calls_api,
+    campaigns_api,
+    conversations_api,
+    dnc_api,
+    internal_api,
+    live_api,
+    platform_api,
+    session_api,
+    stats_api,
+    supervisor_api,
+)
+from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities, web_conversation
 from callcenter.telephony import callbacks, incoming
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -13,6 +26,7 @@ for blueprint in (
     platform_api.bp,
     agents_api.bp,
     session_api.bp,
+    conversations_api.bp,
     calls_api.bp,
     internal_api.bp,
     incoming.bp,
@@ -21,7 +35,12 @@ for blueprint in (
     call_activities.bp,
     campaigns_api.bp,
     dnc_api.bp,
+    stats_api.bp,
+    live_api.bp,
+    supervisor_api.bp,
     campaign.bp,
     campaign_activities.bp,
+    web_conversation.bp,
+    retention.bp,
 ):
     app.register_functions(blueprint)

@@ -13,6 +13,8 @@ QUICK = {
     "campaign_scale": ["--contacts", "2000"],
     "cold_start": ["--runs", "5", "--profiles", "3"],
     "stack_load": ["--calls", "10", "--seconds", "20"],
+    "stats_load": ["--conversations", "10000", "--repeats", "5"],
+    "live_view": ["--calls", "10", "--lines", "5"],
     "recognition": ["--limit", "30", "--no-general"],
 }
 
@@ -20,7 +22,16 @@ QUICK = {
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
     status = 0
-    for name in ("durable_replay", "bridge_load", "campaign_scale", "cold_start", "stack_load", "recognition"):
+    for name in (
+        "durable_replay",
+        "bridge_load",
+        "campaign_scale",
+        "cold_start",
+        "stack_load",
+        "stats_load",
+        "live_view",
+        "recognition",
+    ):
         print(f"\n== bench.{name} ==", flush=True)
         argv = [sys.executable, "-m", f"bench.{name}", *(QUICK.get(name, []) if quick else [])]
         status |= subprocess.run(argv, check=False).returncode

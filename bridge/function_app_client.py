@@ -126,12 +126,20 @@ class FunctionAppClient:
                 session=session,
                 greeting=str(body.get("greeting") or ""),
                 max_call_seconds=float(body.get("max_call_seconds") or 0) or float("inf"),
+                backend=_backend(body.get("backend")),
+                model=str(body.get("model") or ""),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise FunctionAppError(f"agent configuration is malformed: {exc}") from None
 
     async def call_tool(
-        self, call_id: str, tool_call_id: str, name: str, arguments: str, limit_seconds: float
+        self,
+        call_id: str,
+        tool_call_id: str,
+        name: str,
+        arguments: str,
+        limit_seconds: float,
+        backend: str = "realtime",
     ) -> ToolResult:
         """Run a tool through the function app; errors and timeouts become structured outputs."""
         started = time.monotonic()
@@ -139,7 +147,8 @@ class FunctionAppClient:
         def done(output: str, ok: bool, **extra: Any) -> ToolResult:
             return ToolResult(output, ok, int((time.monotonic() - started) * 1000), **extra)
 
-        body = {"name": name, "call_id": tool_call_id, "arguments": arguments}
+        # The backend tells the function app which session dialect a handoff must come back in.
+        body = {"name": name, "call_id": tool_call_id, "arguments": arguments, "backend": backend}
         try:
             status, payload = await self._request("POST", call_id, "function-call", body=body, timeout=limit_seconds)
         except TimeoutError:
@@ -184,6 +193,14 @@ class FunctionAppClient:
         return [n for n in notices if isinstance(n, dict)] if isinstance(notices, list) else []
 
 
+def _backend(value: object) -> str:
+    if value in (None, "", "realtime"):
+        return "realtime"
+    if value == "voice-live":
+        return "voice-live"
+    raise ValueError(f"unknown backend {value!r}")
+
+
 class EventBatcher:
     """Collects one call's events and posts them in batches (timer, size, or call end)."""
 
@@ -201,6 +218,10 @@ class EventBatcher:
         # While True (a transfer is under way) the batcher posts even with nothing to send, so the
         # function app's notices (transfer failed) reach the call within one flush interval.
         self.poll_notices = False
+        # Even with nothing to send, the batcher posts after this long without a post, so notices
+        # queued for the call (a supervisor's coaching or transfer) arrive during silences too.
+        self._quiet_poll_seconds = 2 * flush_seconds
+        self._last_post = time.monotonic()
         self._events: list[dict[str, Any]] = []
         self._seq = 0  # numbers the call's events, so a batch retried with more events in it stores each once
         self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
@@ -226,10 +247,11 @@ class EventBatcher:
     async def flush(self) -> None:
         """Send everything collected so far, in batches of at most 50."""
         async with self._lock:
-            poll = self.poll_notices
+            poll = self.poll_notices or time.monotonic() - self._last_post >= self._quiet_poll_seconds
             while self._events or poll:
                 poll = False
                 batch = self._events[:MAX_BATCH]
+                self._last_post = time.monotonic()
                 notices = await self._client.post_events(self._call_id, batch)
                 if notices is None:
                     return  # keep them for the next flush

@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson  # parses what the compact audio path does not slice
+
 from bridge.b64 import is_base64
 from bridge.events import (
     AgentAudio,
@@ -30,6 +32,9 @@ from bridge.events import (
 )
 
 AUDIO_DELTA = "response.output_audio.delta"
+# Voice Live keeps the preview names of the Realtime API for these events (the azure-ai-voicelive
+# SDK's ServerEventType); everything else, client events included, is named alike.
+VOICE_LIVE_AUDIO_DELTA = "response.audio.delta"
 # Deltas may carry seconds of audio; the model socket's own limit (16 MiB) bounds them anyway.
 MAX_DELTA_CHARS = 16 * 1024 * 1024
 
@@ -55,11 +60,11 @@ def _int(body: dict[str, Any], key: str) -> int:
 def _audio_delta(body: dict[str, Any]) -> AgentAudio:
     delta = _str(body, "delta")
     if not is_base64(delta, MAX_DELTA_CHARS):
-        raise RealtimeProtocolError("response.output_audio.delta: 'delta' is not base64")
+        raise RealtimeProtocolError(f"{body['type']}: 'delta' is not base64")
     return AgentAudio(item_id=_str(body, "item_id"), audio_b64=delta, content_index=_int(body, "content_index"))
 
 
-def _compact_audio_delta(text: str) -> AgentAudio | None:
+def _compact_audio_delta(text: str, delta_type: str) -> AgentAudio | None:
     """The hot path: an audio delta whose `delta` is its last member, parsed without scanning the audio.
 
     If the text ends with `,"delta":"<base64>"}`, that string is a member of the outermost object
@@ -78,10 +83,10 @@ def _compact_audio_delta(text: str) -> AgentAudio | None:
     if not is_base64(audio, MAX_DELTA_CHARS):
         return None
     try:
-        body = json.loads(text[:start] + '"}')
+        body = orjson.loads(text[:start] + '"}')
     except (ValueError, RecursionError):
         return None
-    if not isinstance(body, dict) or body.get("type") != AUDIO_DELTA:
+    if not isinstance(body, dict) or body.get("type") != delta_type:
         return None
     return AgentAudio(item_id=_str(body, "item_id"), audio_b64=audio, content_index=_int(body, "content_index"))
 
@@ -145,23 +150,29 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ModelEvent]] = {
 }
 
 
-def parse_server_event(text: str | bytes) -> ModelEvent | None:
+# Voice Live: the same events, three of them under their Realtime preview names (the only ones it sends).
+_GA_ONLY = {AUDIO_DELTA: VOICE_LIVE_AUDIO_DELTA, "response.output_audio.done": "response.audio.done"}
+_GA_ONLY["response.output_audio_transcript.done"] = "response.audio_transcript.done"
+_VOICE_LIVE_PARSERS = {_GA_ONLY.get(kind, kind): parser for kind, parser in _PARSERS.items()}
+
+
+def parse_server_event(text: str | bytes, *, voice_live: bool = False) -> ModelEvent | None:
     """Turn one server event into a bridge event; `None` for events the bridge does not use.
 
     Raises:
         RealtimeProtocolError: not a JSON object with a `type`, or a used event with a bad shape.
     """
     if isinstance(text, str):
-        audio = _compact_audio_delta(text)
+        audio = _compact_audio_delta(text, VOICE_LIVE_AUDIO_DELTA if voice_live else AUDIO_DELTA)
         if audio is not None:
             return audio
     try:
-        body = json.loads(text)
+        body = orjson.loads(text)
     except (ValueError, RecursionError):
         raise RealtimeProtocolError("server event is not valid JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise RealtimeProtocolError("server event has no 'type'")
-    parser = _PARSERS.get(body["type"])
+    parser = (_VOICE_LIVE_PARSERS if voice_live else _PARSERS).get(body["type"])
     return parser(body) if parser else None
 
 

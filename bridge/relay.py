@@ -2,7 +2,7 @@
 
 `CallRelay.run` owns a call from handshake to teardown. Each socket hands its messages to a handler
 (`_on_acs_message`, `_on_model_message`) that parses them through the codecs, dispatches on the
-event class and writes, without a task switch per message (`bridge/websocket.py`); small tasks only
+event class and writes, without a task switch per message (`bridge/websocket.py`, on picows); small tasks only
 watch for a socket closing, the call's limits, tool calls and event batches. Whatever ends the call
 (hang-up, model failure, limits, drain, a crash) goes through `finish`, and teardown always closes
 the model session first (it is billed), then the media socket, then flushes the call's events.
@@ -19,9 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
 
 from bridge import acs_protocol as acs
 from bridge import realtime_protocol as rt
@@ -52,7 +49,7 @@ from bridge.session import AgentConfig, CallSession, CallState, EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
 from bridge.transcript import AgentTranscripts
-from bridge.websocket import Message, PushClientConnection, PushServerConnection
+from bridge.websocket import CloseCode, ConnectionClosed, Message, PushConnection
 
 log = logging.getLogger("bridge.relay")
 
@@ -61,11 +58,12 @@ _MAX_RECONNECTS_PER_CALL = 3
 _FINAL_FLUSH_SECONDS = 60.0
 _CALL_ENDED_OUTPUT = json.dumps({"error": {"code": "call_ended", "message": "the call ended before the tool answered"}})
 _RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
-# websockets closed the media socket itself for a bad frame: why the call ended.
+# The socket layer closed the media socket itself (a bad frame, a caller not reading): why the call ended.
 _REFUSED_FRAMES = {
     CloseCode.MESSAGE_TOO_BIG: "frame too big",
     CloseCode.INVALID_DATA: "invalid UTF-8",
     CloseCode.PROTOCOL_ERROR: "WebSocket protocol error",
+    CloseCode.POLICY_VIOLATION: "caller not reading",
 }
 
 
@@ -93,7 +91,7 @@ class RelayDeps:
 class CallRelay:
     """Relays one call's audio and events until the call ends."""
 
-    def __init__(self, acs_socket: PushServerConnection, call_id: str, deps: RelayDeps) -> None:
+    def __init__(self, acs_socket: PushConnection, call_id: str, deps: RelayDeps) -> None:
         self.session = CallSession(call_id=call_id)
         self._acs = acs_socket
         self._deps = deps
@@ -101,7 +99,7 @@ class CallRelay:
         self._events = EventBatcher(
             deps.function_app, call_id, deps.settings.event_flush_seconds, on_notices=self._handle_notices
         )
-        self._model: PushClientConnection | None = None
+        self._model: PushConnection | None = None
         self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
         self._reconnects = 0
         self._playback: Playback | None = None
@@ -185,7 +183,7 @@ class CallRelay:
                 self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "agent configuration unavailable")
             return
         try:
-            self._model = await self._deps.connector.open()
+            self._model = await self._deps.connector.open(self.session.agent.backend, self.session.agent.model)
         except ModelConnectError as exc:
             self._log.error("model session could not be opened: %s", exc)
             self._events.add("model_failed", reason=f"connect failed: {exc}")
@@ -285,11 +283,10 @@ class CallRelay:
             self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
 
     async def _watch_acs(self) -> None:
-        """The media socket closed: the caller hung up, or websockets refused a frame (too big, bad UTF-8)."""
+        """The media socket closed: the caller hung up, or the socket layer refused a frame or a stalled reader."""
         await self._acs.wait_closed()
-        sent = self._acs.protocol.close_sent
-        code = CloseCode(sent.code) if sent is not None and sent.code in _REFUSED_FRAMES else None
-        if code is not None:
+        code = self._acs.close_sent_code
+        if code is not None and code in _REFUSED_FRAMES:
             self.finish(EndReason.PROTOCOL_ERROR, code, _REFUSED_FRAMES[code])
         else:
             self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")
@@ -321,7 +318,8 @@ class CallRelay:
         if self._ended.is_set():
             return  # the call is ending: the session is about to be closed
         try:
-            event = rt.parse_server_event(message)
+            agent = self.session.agent
+            event = rt.parse_server_event(message, voice_live=agent is not None and agent.backend == "voice-live")
         except rt.RealtimeProtocolError as exc:
             self._log.warning("unusable model event: %s", exc)
             return
@@ -358,8 +356,10 @@ class CallRelay:
         if self._playback is not None:
             self._playback.close_items()
             self._deps.pacer.pump(self._playback)
+        agent = self.session.agent
+        assert agent is not None
         try:
-            self._model = await self._deps.connector.open()
+            self._model = await self._deps.connector.open(agent.backend, agent.model)
         except ModelConnectError as exc:
             self._log.error("model reconnect failed: %s", exc)
             return False
@@ -395,7 +395,8 @@ class CallRelay:
         elif isinstance(event, ResponseDone):
             session.response_active = False
             if event.usage:
-                self._events.add("usage", usage=event.usage)
+                backend = session.agent.backend if session.agent is not None else "realtime"
+                self._events.add("usage", usage=event.usage, backend=backend)
             self._request_response_if_due()
         elif isinstance(event, ToolCallRequested):
             self._start_tool(event)
@@ -453,6 +454,7 @@ class CallRelay:
                     request.name,
                     request.arguments,
                     deps.settings.tool_timeout_seconds,
+                    backend=self.session.agent.backend if self.session.agent is not None else "realtime",
                 )
             except asyncio.CancelledError:
                 # The call ended first. The function app may still carry the tool out, so the record
@@ -492,18 +494,21 @@ class CallRelay:
         """Tell the model what happened to the call outside the conversation (e.g. a failed transfer)."""
         self._events.poll_notices = False
         for notice in notices:
-            message = str(notice.get("message") or notice.get("type") or "")
+            kind = notice.get("type")
+            message = str(notice.get("message") or kind or "")
             if not message or not self.session.is_live:
                 continue
-            self._log.info("notice from the function app: %s", notice.get("type"))
+            self._log.info("notice from the function app: %s", kind)
             self._send_model(rt.system_text(message))
-            self.session.needs_response = True
+            # Coaching guides the agent's next turn; the caller never hears it, nor a reply to it.
+            self.session.needs_response = self.session.needs_response or kind != "coach"
         self._request_response_if_due()
 
     def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:
         """Switch the live session to another agent's instructions and tools."""
         session_config = dict(new_session)
         if self.session.audio_produced:
+            session_config.pop("voice", None)  # Voice Live's flat session
             # The voice cannot change once the model has produced audio; leave it out.
             audio = dict(session_config.get("audio") or {})
             output = dict(audio.get("output") or {})

@@ -59,6 +59,8 @@ class AgentConfig:
     session: dict[str, Any]
     greeting: str
     max_call_seconds: float
+    backend: str = "realtime"  # or "voice-live": which service the call's model session is on
+    model: str = ""  # Voice Live's model (on its URL); Realtime uses the bridge's deployment setting
 
 
 @dataclass

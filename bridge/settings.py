@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+
+# The GA version the Voice Live how-to names for `/voice-live/realtime` (docs/voice-live.md).
+VOICE_LIVE_API_VERSION = "2026-04-10"
 
 ACS_OPENID_CONFIG_URL = "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
 
@@ -31,6 +34,10 @@ class BridgeSettings:
     # Empty: authenticate to Azure OpenAI with an Entra ID token (managed identity).
     openai_api_key: str = ""
     realtime_deployment: str = "gpt-realtime"
+    # Azure AI Voice Live (agents whose backend is `voice-live`); empty endpoint = not configured.
+    voice_live_endpoint: str = ""
+    voice_live_api_key: str = ""  # empty: Entra ID token (managed identity), like Azure OpenAI
+    voice_live_api_version: str = VOICE_LIVE_API_VERSION
     max_calls: int = 200
     max_call_seconds: float = 1800.0
     idle_timeout_seconds: float = 30.0
@@ -57,6 +64,16 @@ class BridgeSettings:
             base = "ws://" + base.removeprefix("http://")
         return f"{base}/openai/v1/realtime?model={self.realtime_deployment}"
 
+    def voice_live_url(self, model: str) -> str:
+        """`wss://<resource>.services.ai.azure.com/voice-live/realtime?api-version=...&model=...`."""
+        base = self.voice_live_endpoint.rstrip("/")
+        if base.startswith("https://"):
+            base = "wss://" + base.removeprefix("https://")
+        elif base.startswith("http://"):
+            base = "ws://" + base.removeprefix("http://")
+        query = urlencode({"api-version": self.voice_live_api_version, "model": model})
+        return f"{base}/voice-live/realtime?{query}"
+
 
 _REQUIRED = ("CALL_TOKEN_SECRET", "FUNCTION_APP_URL", "AZURE_OPENAI_ENDPOINT")
 
@@ -75,6 +92,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         raise SettingsError("CALL_TOKEN_SECRET must be at least 32 characters (HS256 key)")
     openid_url = env.get("ACS_OPENID_CONFIG_URL", "").strip() or ACS_OPENID_CONFIG_URL
     urls = {"FUNCTION_APP_URL": env["FUNCTION_APP_URL"], "AZURE_OPENAI_ENDPOINT": env["AZURE_OPENAI_ENDPOINT"]}
+    if env.get("VOICE_LIVE_ENDPOINT", "").strip():  # optional: only Voice Live agents need it
+        urls["VOICE_LIVE_ENDPOINT"] = env["VOICE_LIVE_ENDPOINT"]
     for name, value in {**urls, "ACS_OPENID_CONFIG_URL": openid_url}.items():
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -93,6 +112,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         function_app_key=env.get("FUNCTION_APP_KEY", ""),
         openai_endpoint=env["AZURE_OPENAI_ENDPOINT"].strip().rstrip("/"),
         openai_api_key=env.get("AZURE_OPENAI_API_KEY", "").strip(),
+        voice_live_endpoint=env.get("VOICE_LIVE_ENDPOINT", "").strip().rstrip("/"),
+        voice_live_api_key=env.get("VOICE_LIVE_API_KEY", "").strip(),
+        voice_live_api_version=env.get("VOICE_LIVE_API_VERSION", "").strip() or VOICE_LIVE_API_VERSION,
         realtime_deployment=env.get("AZURE_OPENAI_REALTIME_DEPLOYMENT", "gpt-realtime").strip() or "gpt-realtime",
         max_calls=_int(env, "BRIDGE_MAX_CALLS", 200, low=1, high=100_000),
         max_call_seconds=_float(env, "BRIDGE_MAX_CALL_SECONDS", 1800.0),

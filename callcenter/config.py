@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CALL_TOKEN_TTL_SECONDS", "Lifetime of a per-call token", "3600", "phone"),
     Setting("PHONE_AGENTS", "Agent per dialled number: number=agent,...", "+18005550100=telecom", "phone"),
     Setting(
+        "AGENT_BACKENDS",
+        "Speech backend per agent, overriding its profile: agent=realtime|voice-live,...",
+        "healthcare=voice-live",
+        "web, phone",
+    ),
+    Setting(
         "HUMAN_AGENT_TARGET",
         "Where escalations go: E.164 number or ACS user id (8:acs:...)",
         "+18005550199",
@@ -126,6 +132,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PRICE_PER_1K_INPUT_TOKENS", "Model price per 1,000 input tokens (USD)", "0.032", "records"),
     Setting("PRICE_PER_1K_OUTPUT_TOKENS", "Model price per 1,000 output tokens (USD)", "0.064", "records"),
     Setting(
+        "PRICE_VOICE_LIVE_PER_1K_INPUT_TOKENS",
+        "Voice Live price per 1,000 input tokens (USD); empty = PRICE_PER_1K_INPUT_TOKENS (docs/voice-live.md)",
+        "",
+        "records",
+    ),
+    Setting(
+        "PRICE_VOICE_LIVE_PER_1K_OUTPUT_TOKENS",
+        "Voice Live price per 1,000 output tokens (USD); empty = PRICE_PER_1K_OUTPUT_TOKENS (docs/voice-live.md)",
+        "",
+        "records",
+    ),
+    Setting(
         "HTTP_TOOLS_FILE",
         "JSON file declaring HTTP tools that call your web services",
         "tools/http_tools.json",
@@ -160,6 +178,26 @@ SETTINGS: tuple[Setting, ...] = (
         "web",
     ),
     Setting("DURABLE_TASK_HUB", "Durable Functions task hub name (host.json)", "callcenter", "core"),
+    Setting(
+        "RETENTION_DAYS",
+        "Days call records, call events and finished Durable instances are kept; a daily timer purges older ones",
+        "90",
+        "records",
+    ),
+    Setting(
+        "DNC_HASH_KEY",
+        "Key of the HMAC the do-not-call list is keyed by (32+ characters; Key Vault reference on Azure)",
+        "",
+        "campaigns",
+        True,
+    ),
+    Setting(
+        "DNC_HASH_KEY_PREVIOUS",
+        "The DNC_HASH_KEY a rotation replaced, still read until no row is keyed by it (docs/do-not-call.md)",
+        "",
+        "campaigns",
+        True,
+    ),
     Setting(
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "Application Insights connection string: OpenTelemetry traces and metrics; empty = none",
@@ -234,8 +272,13 @@ class Settings:
     require_signed_in_user: bool
     api_base_url: str
     redact_transcripts: bool = False
+    agent_backends: Mapping[str, str] = field(default_factory=dict)
+    price_voice_live_per_1k_input_tokens: float | None = None  # None: the Realtime prices apply
+    price_voice_live_per_1k_output_tokens: float | None = None
     appinsights_connection_string: str | None = None
     appinsights_authentication: str | None = None
+    retention_days: int = 90
+    dnc_hash_keys: tuple[str, ...] = ()  # current key first, then the previous one (rotation)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def require_realtime(self) -> RealtimeSettings:
@@ -384,6 +427,29 @@ def _read_phone_agents(read: _Reader) -> dict[str, str]:
     return agents
 
 
+def _optional_number(read: _Reader, name: str) -> float | None:
+    return read.number(name, 0.0) if read.text(name) is not None else None
+
+
+def _read_agent_backends(read: _Reader) -> dict[str, str]:
+    backends: dict[str, str] = {}
+    for item in read.items("AGENT_BACKENDS"):
+        agent, sep, backend = (part.strip() for part in item.partition("="))
+        if not sep or not agent or backend not in ("realtime", "voice-live"):
+            raise SettingError("setting AGENT_BACKENDS must look like agent=voice-live,agent=realtime")
+        backends[agent] = backend
+    return backends
+
+
+def _read_dnc_keys(read: _Reader) -> tuple[str, ...]:
+    keys = tuple(k for k in (read.text("DNC_HASH_KEY"), read.text("DNC_HASH_KEY_PREVIOUS")) if k)
+    if keys and not read.text("DNC_HASH_KEY"):
+        raise SettingError("setting DNC_HASH_KEY_PREVIOUS needs DNC_HASH_KEY (the key that replaced it)")
+    if any(len(k) < 32 for k in keys):  # an HMAC key shorter than its hash is weak (RFC 2104 section 3)
+        raise SettingError("settings DNC_HASH_KEY and DNC_HASH_KEY_PREVIOUS must be at least 32 characters")
+    return keys
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting from `env` (the process environment by default).
 
@@ -398,6 +464,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         acs=acs,
         default_agent=read.text("DEFAULT_AGENT", "default") or "default",
         phone_agents=_read_phone_agents(read),
+        agent_backends=_read_agent_backends(read),
+        price_voice_live_per_1k_input_tokens=_optional_number(read, "PRICE_VOICE_LIVE_PER_1K_INPUT_TOKENS"),
+        price_voice_live_per_1k_output_tokens=_optional_number(read, "PRICE_VOICE_LIVE_PER_1K_OUTPUT_TOKENS"),
         human_agent_target=read.text("HUMAN_AGENT_TARGET"),
         human_agent_hours=read.text("HUMAN_AGENT_HOURS", "Mon-Fri 09:00-17:00") or "",
         human_agent_timezone=read.text("HUMAN_AGENT_TIMEZONE", "UTC") or "UTC",
@@ -421,6 +490,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redact_transcripts=read.flag("REDACT_TRANSCRIPTS"),
         appinsights_connection_string=read.text("APPLICATIONINSIGHTS_CONNECTION_STRING"),
         appinsights_authentication=read.text("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"),
+        retention_days=read.integer("RETENTION_DAYS", 90, 1, 3650),
+        dnc_hash_keys=_read_dnc_keys(read),
         missing={"realtime": realtime_missing, "acs": acs_missing},
     )
 

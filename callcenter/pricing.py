@@ -11,10 +11,22 @@ from __future__ import annotations
 from callcenter.config import Settings
 
 
-def estimate_call_cost(settings: Settings, seconds: float, input_tokens: int, output_tokens: int) -> float:
-    """USD for `seconds` of a connected call that used these model tokens."""
+def estimate_call_cost(
+    settings: Settings, seconds: float, input_tokens: int, output_tokens: int, *, backend: str = "realtime"
+) -> float:
+    """USD for `seconds` of a connected call that used these model tokens on `backend`.
+
+    Voice Live bills per token too (its speech input/output and the model in one meter), so the same
+    formula applies with its own prices; unset, they fall back to the Realtime prices.
+    """
+    input_price, output_price = settings.price_per_1k_input_tokens, settings.price_per_1k_output_tokens
+    if backend == "voice-live":
+        if settings.price_voice_live_per_1k_input_tokens is not None:
+            input_price = settings.price_voice_live_per_1k_input_tokens
+        if settings.price_voice_live_per_1k_output_tokens is not None:
+            output_price = settings.price_voice_live_per_1k_output_tokens
     return (
         seconds / 60 * settings.price_per_phone_minute
-        + input_tokens / 1000 * settings.price_per_1k_input_tokens
-        + output_tokens / 1000 * settings.price_per_1k_output_tokens
+        + input_tokens / 1000 * input_price
+        + output_tokens / 1000 * output_price
     )

@@ -144,6 +144,8 @@ KEY_MAKERS: dict[str, Callable[[], str]] = {
     "eventgrid_key": lambda: secrets.token_urlsafe(24),
     "openai_key": lambda: "local-" + secrets.token_urlsafe(24),
     "call_token_secret": lambda: secrets.token_urlsafe(48),
+    # Kept for the life of .data/: a new key would hide every do-not-call row (docs/do-not-call.md).
+    "dnc_hash_key": lambda: secrets.token_urlsafe(48),
     "acs_key_b64": _base64_key,  # ACS keys are base64: the SDK decodes them to sign requests
 }
 
@@ -176,10 +178,13 @@ def app_settings(ports: Ports, keys: dict[str, str], tables: str | None) -> dict
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.host}",
         "BRIDGE_PUBLIC_URL": f"ws://127.0.0.1:{ports.bridge}",
         "CALL_TOKEN_SECRET": keys["call_token_secret"],
+        "DNC_HASH_KEY": keys["dnc_hash_key"],
         "HUMAN_AGENT_TARGET": HUMAN_AGENT_NUMBER,
         "HUMAN_AGENT_HOURS": "Mon-Sun 00:00-23:59",
         "API_BASE_URL": "",
         "DURABLE_TASK_HUB": "callcenter",
+        # Both speech backends run locally: the healthcare agent's phone calls go to Voice Live.
+        "AGENT_BACKENDS": "healthcare=voice-live",
     }
     if tables:
         settings["CALLCENTER_TABLES_CONNECTION"] = tables
@@ -310,6 +315,9 @@ def build_stack(
                 "AZURE_OPENAI_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
                 "AZURE_OPENAI_API_KEY": keys["openai_key"],
                 "AZURE_OPENAI_REALTIME_DEPLOYMENT": settings["AZURE_OPENAI_REALTIME_DEPLOYMENT"],
+                # The same simulator serves Voice Live on /voice-live/realtime (devstack/realtime/voicelive.py).
+                "VOICE_LIVE_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
+                "VOICE_LIVE_API_KEY": keys["openai_key"],
                 "ACS_RESOURCE_ID": ACS_RESOURCE_ID,
                 "ACS_OPENID_CONFIG_URL": settings["ACS_OPENID_CONFIG_URL"],
                 **(bridge_settings or {}),

@@ -61,6 +61,34 @@ param azureOpenAiSummaryDeployment string = ''
 @description('Azure OpenAI key; leave empty to use managed identity (recommended). A key goes to Key Vault only')
 param azureOpenAiApiKey string = ''
 
+// ---------------------------------------------------------------------------------------------- Azure AI Voice Live
+
+@description('Create an AI Foundry (AI Services) resource for Voice Live agents (docs/voice-live.md)')
+param deployVoiceLive bool = false
+
+@description('Or the endpoint of an existing one, e.g. https://myres.services.ai.azure.com; empty = no Voice Live')
+param voiceLiveEndpoint string = ''
+
+@description('Name of that existing resource, to grant the bridge Cognitive Services User; empty = grant it yourself')
+param voiceLiveResourceName string = ''
+
+@description('Resource group of that resource (same subscription); empty = the one azd creates')
+param voiceLiveResourceGroup string = ''
+
+@description('Voice Live api-version (the GA one the Voice Live docs name)')
+param voiceLiveApiVersion string = '2026-04-10'
+
+@secure()
+@description('Voice Live key; leave empty to use managed identity (recommended). A key goes to Key Vault only')
+param voiceLiveApiKey string = ''
+
+@description('Speech backend per agent, overriding its profile: agent=realtime|voice-live,...')
+param agentBackends string = ''
+
+@description('Voice Live USD per 1,000 input / output tokens; empty = the Realtime prices')
+param priceVoiceLivePer1kInputTokens string = ''
+param priceVoiceLivePer1kOutputTokens string = ''
+
 // ---------------------------------------------------------------------------------------------- secrets
 
 @secure()
@@ -88,6 +116,23 @@ param callTokenSecret string
   }
 })
 param functionAppKey string
+
+@secure()
+@description('Key of the HMAC the do-not-call list is keyed by; azd generates it once. Never replace it without moving the old one to dncHashKeyPrevious (docs/do-not-call.md)')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param dncHashKey string
+
+@secure()
+@description('The dncHashKey a rotation replaced, kept until no do-not-call row is keyed by it; empty = none')
+param dncHashKeyPrevious string = ''
 
 @description('Key Vault purge protection (turn on for production)')
 param keyVaultPurgeProtection bool = false
@@ -136,6 +181,11 @@ param recordingEnabled bool = false
 
 @description('Mask card numbers, phone numbers and e-mail addresses in stored transcripts and tool calls')
 param redactTranscripts bool = false
+
+@description('Days call records, call events and finished Durable instances are kept (a daily timer purges older ones)')
+@minValue(1)
+@maxValue(3650)
+param retentionDays int = 90
 
 @description('Lifetime of a per-call token, seconds')
 @minValue(60)
@@ -290,6 +340,7 @@ var names = {
   bridge: 'ca-bridge-${token}'
   staticWebApp: 'swa-${token}'
   durableScheduler: 'dts-${token}'
+  voiceLive: 'ais-${token}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -372,7 +423,10 @@ module keyVault 'modules/key-vault.bicep' = {
     name: names.keyVault
     callTokenSecret: callTokenSecret
     functionAppKey: functionAppKey
+    dncHashKey: dncHashKey
+    dncHashKeyPrevious: dncHashKeyPrevious
     azureOpenAiApiKey: azureOpenAiApiKey
+    voiceLiveApiKey: voiceLiveApiKey
     acsNameForKey: deployCommunicationServices && acsUseAccessKey ? names.acs : ''
     enablePurgeProtection: keyVaultPurgeProtection
   }
@@ -412,6 +466,33 @@ module openAiAccess 'modules/openai-access.bicep' = if (!empty(azureOpenAiResour
   }
 }
 
+module voiceLive 'modules/voice-live.bicep' = if (deployVoiceLive) {
+  name: 'voice-live'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: names.voiceLive
+  }
+}
+
+var voiceLiveAccountName = deployVoiceLive ? names.voiceLive : voiceLiveResourceName
+var voiceLiveUrl = deployVoiceLive ? 'https://${names.voiceLive}.services.ai.azure.com' : voiceLiveEndpoint
+
+module voiceLiveAccess 'modules/voice-live-access.bicep' = if (!empty(voiceLiveAccountName)) {
+  name: 'voice-live-access'
+  scope: resourceGroup(deployVoiceLive || empty(voiceLiveResourceGroup) ? rg.name : voiceLiveResourceGroup)
+  params: {
+    accountName: voiceLiveAccountName
+    principalIds: [
+      bridgeIdentity.outputs.principalId
+    ]
+  }
+  dependsOn: [
+    voiceLive
+  ]
+}
+
 // ---------------------------------------------------------------------------------------------- web + API
 
 module web 'modules/static-web-app.bicep' = {
@@ -447,6 +528,7 @@ var apiSettings = {
   ACS_OPENID_CONFIG_URL: acsOpenIdConfigUrl
   CALL_TOKEN_TTL_SECONDS: string(callTokenTtlSeconds)
   PHONE_AGENTS: phoneAgents
+  AGENT_BACKENDS: agentBackends
   HUMAN_AGENT_TARGET: humanAgentTarget
   HUMAN_AGENT_HOURS: humanAgentHours
   HUMAN_AGENT_TIMEZONE: humanAgentTimezone
@@ -454,9 +536,12 @@ var apiSettings = {
   NO_ANSWER_SECONDS: string(noAnswerSeconds)
   RECORDING_ENABLED: recordingEnabled ? 'true' : 'false'
   REDACT_TRANSCRIPTS: redactTranscripts ? 'true' : 'false'
+  RETENTION_DAYS: string(retentionDays)
   PRICE_PER_PHONE_MINUTE: pricePerPhoneMinute
   PRICE_PER_1K_INPUT_TOKENS: pricePer1kInputTokens
   PRICE_PER_1K_OUTPUT_TOKENS: pricePer1kOutputTokens
+  PRICE_VOICE_LIVE_PER_1K_INPUT_TOKENS: priceVoiceLivePer1kInputTokens
+  PRICE_VOICE_LIVE_PER_1K_OUTPUT_TOKENS: priceVoiceLivePer1kOutputTokens
   HTTP_TOOLS_FILE: httpToolsFile
   OPENAPI_TOOLS_FILE: openApiToolsFile
   TOOL_ALLOWED_HOSTS: toolAllowedHosts
@@ -506,6 +591,8 @@ module functionApp 'modules/function-app.bicep' = {
     acsEndpoint: deployCommunicationServices ? communication!.outputs.endpoint : ''
     acsResourceId: deployCommunicationServices ? communication!.outputs.immutableResourceId : ''
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
+    dncHashKeySecretUri: keyVault.outputs.dncHashKeySecretUri
+    dncHashKeyPreviousSecretUri: keyVault.outputs.dncHashKeyPreviousSecretUri
     azureOpenAiApiKeySecretUri: keyVault.outputs.azureOpenAiApiKeySecretUri
     acsAccessKeySecretUri: keyVault.outputs.acsAccessKeySecretUri
     durableTaskSchedulerEndpoint: useDurableTaskScheduler ? durableScheduler!.outputs.endpoint : ''
@@ -541,6 +628,8 @@ var bridgeSettings = {
   FUNCTION_APP_URL: functionApp.outputs.uri
   AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
   AZURE_OPENAI_REALTIME_DEPLOYMENT: azureOpenAiRealtimeDeployment
+  VOICE_LIVE_ENDPOINT: voiceLiveUrl
+  VOICE_LIVE_API_VERSION: voiceLiveApiVersion
   BRIDGE_MAX_CALLS: string(bridgeMaxCallsPerReplica)
   // Audience and keys of the JWT ACS signs each media handshake with (docs/internal-api.md).
   ACS_RESOURCE_ID: deployCommunicationServices ? communication!.outputs.immutableResourceId : ''
@@ -580,6 +669,7 @@ module bridge 'modules/bridge.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     functionAppKeySecretUri: keyVault.outputs.functionAppKeySecretUri
     azureOpenAiApiKeySecretUri: keyVault.outputs.azureOpenAiApiKeySecretUri
+    voiceLiveApiKeySecretUri: keyVault.outputs.voiceLiveApiKeySecretUri
   }
   // AcrPull and Key Vault Secrets User must exist before the first revision pulls the image and secrets.
   dependsOn: [

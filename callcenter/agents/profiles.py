@@ -6,8 +6,8 @@ and the names of the agents it may hand the conversation to (`handoff_to_agent`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from callcenter.errors import NotFound
 
@@ -21,6 +21,39 @@ _STYLE = (
     "explain it plainly and offer the next step. If the caller asks for a person, or you cannot help, "
     "use escalate_to_human with a short summary. When the caller is done, say goodbye and use end_call."
 )
+
+
+Backend = Literal["realtime", "voice-live"]
+BACKENDS: tuple[Backend, ...] = ("realtime", "voice-live")
+
+
+@dataclass(frozen=True)
+class VoiceLiveOptions:
+    """How an agent sounds and listens on Azure AI Voice Live (used when its backend is `voice-live`).
+
+    `voice` is an OpenAI voice name (`alloy`) or an Azure voice name (`en-US-Ava:DragonHDLatestNeural`,
+    anything with a `-`); turn detection takes Voice Live's kinds (`azure_semantic_vad`,
+    `azure_semantic_vad_multilingual`, `server_vad`, ...). Noise suppression and server echo
+    cancellation are what a phone line gains most from, so they default on.
+    """
+
+    model: str = "gpt-realtime"
+    voice: str = "en-US-Ava:DragonHDLatestNeural"
+    turn_detection: dict[str, Any] = field(
+        default_factory=lambda: {
+            "type": "azure_semantic_vad",
+            "threshold": 0.5,
+            "prefix_padding_ms": 300,
+            "silence_duration_ms": 500,
+            "remove_filler_words": True,
+            "create_response": True,
+            "interrupt_response": True,
+        }
+    )
+    noise_suppression: bool = True
+    echo_cancellation: bool = True
+    transcription_model: str = "azure-speech"
+    transcription_language: str = ""  # e.g. "en-US,es-ES"; empty = the service detects it
 
 
 @dataclass(frozen=True)
@@ -43,6 +76,13 @@ class AgentProfile:
             "interrupt_response": True,
         }
     )
+    backend: Backend = "realtime"
+    voice_live: VoiceLiveOptions = field(default_factory=VoiceLiveOptions)
+
+    @property
+    def spoken_voice(self) -> str:
+        """The voice callers hear on this agent's backend."""
+        return self.voice_live.voice if self.backend == "voice-live" else self.voice
 
     def summary(self) -> dict[str, Any]:
         """What `GET /api/agents` shows: nothing the browser must not see, but nothing secret exists here."""
@@ -50,7 +90,10 @@ class AgentProfile:
             "name": self.name,
             "display_name": self.display_name,
             "description": self.description,
-            "voice": self.voice,
+            "voice": self.spoken_voice,
+            "backend": self.backend,
+            "web_voice": self.voice,  # web sessions run on Realtime for every agent (docs/voice-live.md)
+            "model": self.voice_live.model if self.backend == "voice-live" else None,
             "greeting": self.greeting,
             "handoffs": list(self.handoffs),
             "tools": list(self.tools),
@@ -164,16 +207,28 @@ PROFILES: dict[str, AgentProfile] = {profile.name: profile for profile in _PROFI
 
 
 def get_profile(name: str) -> AgentProfile:
-    """The profile called `name`.
+    """The profile called `name`, on the backend the deployment chose for it (AGENT_BACKENDS).
 
     Raises:
         NotFound: no such agent.
     """
     try:
-        return PROFILES[name]
+        profile = PROFILES[name]
     except KeyError:
         raise NotFound(f"unknown agent '{name}'", code="unknown_agent") from None
+    return _with_backend(profile)
 
 
 def list_profiles() -> list[AgentProfile]:
-    return list(PROFILES.values())
+    return [_with_backend(profile) for profile in PROFILES.values()]
+
+
+def _with_backend(profile: AgentProfile) -> AgentProfile:
+    """A deployment may move an agent to the other backend without a code change."""
+    from callcenter.config import get_settings  # settings are read lazily (config.py)
+
+    chosen = get_settings().agent_backends.get(profile.name)
+    if chosen is None:
+        return profile
+    backend: Backend = "voice-live" if chosen == "voice-live" else "realtime"  # config.py checked the value
+    return replace(profile, backend=backend)

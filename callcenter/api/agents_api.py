@@ -8,7 +8,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile, list_profiles
-from callcenter.agents.session import realtime_session
+from callcenter.agents.session import session_for_backend
 from callcenter.api import schemas
 from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
 from callcenter.api.http import json_response, read_valid_json
@@ -56,15 +56,21 @@ async def list_tools(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"tools": registry.definitions(channel, names), "tool_choice": "auto"})
 
 
-def function_call_body(result: ToolResult, call_id: str | None, channel: Channel) -> dict[str, object]:
-    """The response to a tool call, shared by the web endpoint and the bridge's internal one."""
+def function_call_body(
+    result: ToolResult, call_id: str | None, channel: Channel, *, backend: str = "realtime"
+) -> dict[str, object]:
+    """The response to a tool call, shared by the web endpoint and the bridge's internal one.
+
+    A handoff's session is rendered for `backend`, the one the conversation is connected to: the
+    call stays there (see docs/voice-live.md, "Handoff between backends").
+    """
     body: dict[str, object] = {"call_id": call_id, "output": json.dumps(result.output), "ok": result.ok}
     if result.control:
         body["control"] = result.control.value
     if result.handoff_agent:
         profile = get_profile(result.handoff_agent)
         body["agent"] = profile.name
-        body["session"] = realtime_session(profile, get_registry(), channel, include_voice=False)
+        body["session"] = session_for_backend(profile, backend, get_registry(), channel, include_voice=False)
     return body
 
 

@@ -10,7 +10,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile
-from callcenter.agents.session import realtime_session
+from callcenter.agents.session import session_for_backend
 from callcenter.api import schemas
 from callcenter.api.agents_api import function_call_body
 from callcenter.api.http import api_handler, json_response, read_valid_json
@@ -18,6 +18,7 @@ from callcenter.api.routing import endpoint, path_parameter
 from callcenter.config import get_settings
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
+from callcenter.store.live import note_live_batch
 from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel, ToolContext
@@ -63,13 +64,16 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
     settings = get_settings()
     record = await store.get_call(settings, req.route_params["callId"])
     profile = get_profile(record.agent)
-    session = realtime_session(profile, get_registry(), Channel.PHONE, context=record.context)
+    session = session_for_backend(profile, profile.backend, get_registry(), Channel.PHONE, context=record.context)
     # The consent notice opens the conversation, in the agent's own voice, before recording starts.
     greeting = f"{RECORDING_NOTICE} {profile.greeting}" if settings.recording_enabled else profile.greeting
     return json_response(
         {
             "call_id": record.call_id,
             "agent": profile.name,
+            "backend": profile.backend,
+            # Voice Live takes the model on the URL; Realtime's bridge setting names its deployment.
+            "model": profile.voice_live.model if profile.backend == "voice-live" else None,
             "session": session,
             "greeting": greeting,
             "max_call_seconds": settings.max_call_seconds,
@@ -104,7 +108,8 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
         log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
-    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE))
+    backend = str(body.get("backend") or "realtime")  # the backend the call is connected to
+    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE, backend=backend))
 
 
 @endpoint(
@@ -126,10 +131,11 @@ async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClie
     call_id = req.route_params["callId"]
     raw = req.get_body() or b""
     events: list[dict[str, Any]] = read_valid_json(req, EVENTS_REQUEST)["events"]
-    await store.get_call(settings, call_id)  # 404 for an unknown call
+    record = await store.get_call(settings, call_id)  # 404 for an unknown call
     batch_key = hashlib.sha256(raw).hexdigest()[:12]  # a retried batch overwrites itself
     stored = [redact_event(e) for e in events] if settings.redact_transcripts else events
     await store.append_events(settings, call_id, stored, batch_key)
+    await note_live_batch(settings, record, stored)
     for event in events:
         if event["type"] in CONTROL_EVENTS:
             await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})

@@ -33,7 +33,19 @@ SESSION_RESPONSE = {
         "realtime_url": {"type": "string"},
         "deployment": {"type": "string"},
         "voice": {"type": "string"},
+        "backend": {"type": "string", "enum": ["realtime"], "description": "The web session's speech backend"},
         "agent": {"type": "string"},
+        "conversation": {
+            "type": "object",
+            "description": "Present when records are kept: where and how the browser posts its events",
+            "properties": {
+                "id": {"type": "string"},
+                "token": {"type": "string"},
+                "expires_at": {"type": "integer"},
+                "events_url": {"type": "string"},
+                "heartbeat_seconds": {"type": "integer"},
+            },
+        },
     },
     "required": ["session_id", "ephemeral_key", "expires_at", "realtime_url", "deployment", "voice", "agent"],
 }
@@ -45,6 +57,7 @@ FUNCTION_CALL_REQUEST = {
         "call_id": {"type": "string", "maxLength": 128},
         "arguments": {"type": ["object", "string", "null"]},
         "agent": AGENT_NAME,
+        "backend": {"type": "string", "enum": ["realtime", "voice-live"]},
     },
     "required": ["name"],
 }

@@ -15,6 +15,7 @@ from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
 from callcenter.pricing import estimate_call_cost
 from callcenter.store import calls as store
+from callcenter.store import live, stats
 from callcenter.telephony.acs_client import (
     call_automation_client,
     media_streaming,
@@ -137,6 +138,8 @@ async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
 async def set_call_status(change: dict[str, Any]) -> None:
     fields = {k: v for k, v in change.items() if k != "call_id"}
     await store.update_call(get_settings(), change["call_id"], **fields)
+    if fields.get("answered_at"):  # connected: on the live view from now on
+        await live.mark_live(get_settings(), await store.get_call(get_settings(), change["call_id"]))
 
 
 @bp.activity_trigger(input_name="notice")
@@ -153,6 +156,16 @@ def _usage_totals(events: list[dict[str, Any]]) -> dict[str, int]:
                 value = usage.get(key, 0)
                 totals[key] += int(value) if isinstance(value, int | float) else 0
     return totals
+
+
+def _usage_by_backend(events: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Usage events grouped by their `backend` (absent on older records: Realtime)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if event.get("type") == "usage":
+            backend = "voice-live" if event.get("backend") == "voice-live" else "realtime"
+            grouped.setdefault(backend, []).append(event)
+    return {backend: _usage_totals(group) for backend, group in grouped.items()}
 
 
 def _seconds_between(start: str, end: str) -> float:
@@ -193,7 +206,11 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
     events = await store.call_events(settings, call_id)
     usage = _usage_totals(events)
     duration = _seconds_between(record.answered_at, ending["ended_at"]) if record.answered_at else 0.0
-    cost = estimate_call_cost(settings, duration, usage["input_tokens"], usage["output_tokens"])
+    # Tokens are priced by the backend that used them (a call may change backend on a handoff).
+    cost = estimate_call_cost(settings, duration, 0, 0) + sum(
+        estimate_call_cost(settings, 0.0, used["input_tokens"], used["output_tokens"], backend=backend)
+        for backend, used in _usage_by_backend(events).items()
+    )
     transcript = [e for e in events if e.get("type") == "transcript"]
     summary = await _summarise(transcript)
     changes = {
@@ -208,6 +225,8 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
         "summary": summary,
     }
     await store.update_call(settings, call_id, **changes)
+    await stats.count_ended(settings, [stats.ended_conversation({**record.view(), **changes}, events)])
+    await live.end_live(settings, call_id)
     log.info("call %s: ended %s (%s) after %.1f s", call_id, ending["outcome"], ending["reason"], duration)
     telemetry.record_outcome(ending["outcome"], record.direction)
     return {"call_id": call_id, **changes}

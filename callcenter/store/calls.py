@@ -94,6 +94,7 @@ class CallRecord:
     estimated_cost: float = 0.0
     summary: str = ""
     recording_location: str = ""
+    channel: str = "phone"  # or "web": a browser conversation (callcenter/api/conversations_api.py)
 
     def to_entity(self) -> dict[str, Any]:
         entity = asdict(self)

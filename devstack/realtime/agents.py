@@ -13,7 +13,9 @@ Scenario file (JSON):
         "tool_calls": [{"name": "get_balance", "arguments": {"account": "42"}}],
         "after_tools": "Your balance is {output}."}, # spoken once the tool outputs arrive
        {"agent": "Goodbye!"}],
-     "fallback": "Sorry, could you say that again?"} # after the last turn
+     "fallback": "Sorry, could you say that again?", # after the last turn
+     "coached": [{"when": "loyalty discount",         # a system message with these words since the
+                  "agent": "I can offer you 20% off."}]} # last response: this replaces the turn's words
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class ResponseContext:
     tool_outputs: list[str] = field(default_factory=list)  # function_call_output values since then
     tools: list[dict[str, Any]] = field(default_factory=list)  # the session's tools
     session_instructions: str = ""  # the session's instructions (which agent is speaking)
+    system_texts: list[str] = field(default_factory=list)  # system messages since then (a supervisor's coaching)
 
 
 class Agent(Protocol):
@@ -83,6 +86,10 @@ class ScriptedAgent:
         self._turns = turns
         self._greeting = str(scenario.get("greeting", "Hello, how can I help you?"))
         self._fallback = str(scenario.get("fallback", "Sorry, could you say that again?"))
+        coached = scenario.get("coached", [])
+        if not isinstance(coached, list) or not all(isinstance(c, dict) and "when" in c for c in coached):
+            raise ScenarioError("'coached' must be a list of objects with 'when' and 'agent'")
+        self._coached = coached
         self._next = 0  # index of the turn the next caller utterance gets
         self._current: dict[str, Any] = {}
 
@@ -110,8 +117,16 @@ class ScriptedAgent:
             calls = tuple(
                 ToolCallPlan(c["name"], dict(c.get("arguments", {}))) for c in self._current.get("tool_calls", [])
             )
-            return AgentTurn(text=str(self._current.get("agent", "")), tool_calls=calls)
+            return AgentTurn(text=self._coached_text(context) or str(self._current.get("agent", "")), tool_calls=calls)
         return AgentTurn(text=quoted_text(context.instructions) or self._greeting)
+
+    def _coached_text(self, context: ResponseContext) -> str | None:
+        """The coached line whose words a system message since the last response contained, if any."""
+        guidance = " ".join(context.system_texts).lower()
+        for coaching in self._coached:
+            if str(coaching["when"]).lower() in guidance:
+                return str(coaching.get("agent", ""))
+        return None
 
 
 def _speakable(output: str) -> str:

@@ -2,6 +2,8 @@
 
 Routes (as on an Azure OpenAI resource):
 - WebSocket `/openai/v1/realtime?model=<deployment>`: a GA Realtime session (`ws.py`).
+- WebSocket `/voice-live/realtime?api-version=...&model=...`: the same session in Azure AI Voice
+  Live's dialect (`voicelive.py`), as on an AI Foundry resource.
 - POST `/openai/v1/realtime/calls`: the same session over WebRTC, SDP offer in, answer out (`webrtc.py`).
 - POST `/openai/v1/realtime/client_secrets`: mints an `ek_...` key for a browser session.
 - POST `/openai/deployments/{deployment}/chat/completions` and `/openai/v1/chat/completions`:
@@ -30,7 +32,7 @@ from devstack.realtime.schema import SchemaError, check_event
 from devstack.realtime.state import SimulatorState
 from devstack.realtime.summary import chat_completion
 from devstack.realtime.webrtc import RtcCalls, create_call, hang_up, lifespan
-from devstack.realtime.ws import realtime_socket
+from devstack.realtime.ws import realtime_socket, voice_live_socket
 
 
 def _error(status: int, code: str, message: str, param: str | None = None) -> JSONResponse:
@@ -97,6 +99,7 @@ def create_app(state: SimulatorState) -> Starlette:
     app = Starlette(
         routes=[
             WebSocketRoute("/openai/v1/realtime", realtime_socket),
+            WebSocketRoute("/voice-live/realtime", voice_live_socket),  # Azure AI Voice Live (voicelive.py)
             Route("/openai/v1/realtime/client_secrets", client_secrets, methods=["POST"]),
             Route("/openai/v1/realtime/calls", create_call, methods=["POST"]),
             Route("/openai/v1/realtime/calls/{call_id}/hangup", hang_up, methods=["POST"]),

@@ -27,6 +27,7 @@ class SimulatorState:
     ephemeral_keys: dict[str, float] = field(default_factory=dict)  # ek_... -> expires at (unix)
     ephemeral_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # ek_... -> its session
     received_types: list[str] = field(default_factory=list)  # client event types, in order
+    dialects: list[str] = field(default_factory=list)  # per WebSocket session: "realtime" or "voice-live"
     refuse_connections: bool = False  # fault switch: new sessions are refused
     # Share of caller turns whose input transcription arrives after the response started (the GA
     # docs warn the order is not guaranteed); drawn from `random`, seeded, so a run is reproducible.
@@ -37,8 +38,11 @@ class SimulatorState:
         """Whether the next caller transcript is sent after the response it triggers started."""
         return self.late_transcription >= 1.0 or self.random.random() < self.late_transcription
 
-    def authorize(self, headers: Mapping[str, str]) -> bool:
-        """`api-key: <key>` or `Authorization: Bearer <key or unexpired ephemeral key>`."""
+    def authorize(self, headers: Mapping[str, str], *, ephemeral: bool = True) -> bool:
+        """`api-key: <key>` or `Authorization: Bearer <key or unexpired ephemeral key>`.
+
+        `ephemeral=False` for Voice Live, which knows no Azure OpenAI ephemeral keys.
+        """
         key = headers.get("api-key", "")
         if key and hmac.compare_digest(key.encode(), self.api_key.encode()):
             return True
@@ -48,7 +52,7 @@ class SimulatorState:
         token = auth[7:].strip()
         if hmac.compare_digest(token.encode(), self.api_key.encode()):
             return True
-        expires = self.ephemeral_keys.get(token)
+        expires = self.ephemeral_keys.get(token) if ephemeral else None
         return expires is not None and expires > time.time()
 
     def mint_ephemeral_key(self, seconds: int, session: dict[str, Any] | None = None) -> tuple[str, int]:

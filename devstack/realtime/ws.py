@@ -19,13 +19,36 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from devstack.realtime.conversation import Conversation
 from devstack.realtime.protocol import ClientEventError, error_event, parse_client_event
 from devstack.realtime.state import SimulatorState
+from devstack.realtime.voicelive import API_VERSIONS, VoiceLiveDialect
 
 log = logging.getLogger("devstack.realtime.ws")
 
 
 async def realtime_socket(websocket: WebSocket) -> None:
+    """`/openai/v1/realtime?model=...`: the GA Realtime protocol."""
+    await _serve(websocket, None)
+
+
+async def voice_live_socket(websocket: WebSocket) -> None:
+    """`/voice-live/realtime?api-version=...&model=...`: Voice Live's dialect (voicelive.py)."""
+    version = websocket.query_params.get("api-version", "")
+    if version not in API_VERSIONS:
+        await _deny(websocket, 400, "invalid_api_version", f"unsupported api-version {version!r}")
+        return
+    await _serve(websocket, VoiceLiveDialect(websocket.query_params.get("model", "")))
+
+
+async def _deny(websocket: WebSocket, status: int, code: str, message: str) -> None:
+    """Refuse the handshake with an HTTP status, as the services do (close 1008 where unsupported)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(JSONResponse({"error": {"code": code, "message": message}}, status))
+    else:
+        await websocket.close(code=1008, reason=message[:120])
+
+
+async def _serve(websocket: WebSocket, dialect: VoiceLiveDialect | None) -> None:
     state: SimulatorState = websocket.app.state.simulator
-    if not state.authorize(websocket.headers):
+    if not state.authorize(websocket.headers, ephemeral=dialect is None):
         # Like the service: a 401 on the handshake (clients see it as a refused upgrade).
         error = {
             "error": {"code": "invalid_api_key", "message": "Access denied due to invalid api-key or bearer token."}
@@ -46,11 +69,18 @@ async def realtime_socket(websocket: WebSocket) -> None:
     send_lock = asyncio.Lock()
 
     async def emit(event: dict[str, Any]) -> None:
+        if dialect is not None:
+            translated = dialect.server_event(event)
+            if translated is None:
+                return  # a GA event Voice Live does not send
+            event = translated
         async with send_lock:
             # The client may be gone mid-response: its events are dropped and the receive loop,
             # which sees the disconnect, ends the session (a send must not fail the response task).
             with contextlib.suppress(WebSocketDisconnect, RuntimeError):
                 await websocket.send_text(json.dumps(event))
+
+    parse = dialect.parse_client_event if dialect is not None else parse_client_event
 
     conversation = Conversation(
         state.make_agent(),
@@ -61,6 +91,7 @@ async def realtime_socket(websocket: WebSocket) -> None:
         late_transcription=state.transcription_is_late,
     )
     state.conversations.append(conversation)
+    state.dialects.append("voice-live" if dialect is not None else "realtime")
     state.sockets[id(conversation)] = websocket
     try:
         await conversation.start()
@@ -70,7 +101,7 @@ async def realtime_socket(websocket: WebSocket) -> None:
                 break
             text = message.get("text") if message.get("text") is not None else message.get("bytes")
             try:
-                event = parse_client_event(text or "")
+                event = parse(text or "")
             except ClientEventError as exc:
                 await emit(error_event(exc))
                 continue

@@ -6,7 +6,10 @@ import { CallDetailScreen } from "./screens/CallDetailScreen";
 import { CallHistoryScreen } from "./screens/CallHistoryScreen";
 import { CampaignDetailScreen } from "./screens/CampaignDetailScreen";
 import { CampaignsScreen } from "./screens/CampaignsScreen";
+import { DashboardScreen } from "./screens/DashboardScreen";
 import { DialerScreen } from "./screens/DialerScreen";
+import { LiveCallScreen } from "./screens/LiveCallScreen";
+import { LiveScreen } from "./screens/LiveScreen";
 import { VoiceAgentScreen } from "./screens/VoiceAgentScreen";
 
 interface NavItem {
@@ -27,6 +30,8 @@ export function App() {
     { to: "/", label: "Voice agent", screens: ["voice"] },
     ...(config.features.phone ? [{ to: "/dialer", label: "Dialer", screens: ["dialer"] as Route["screen"][] }] : []),
     { to: "/calls", label: "Call history", screens: ["calls", "call"] },
+    { to: "/live", label: "Live", screens: ["live", "live_call"] },
+    { to: "/dashboard", label: "Dashboard", screens: ["dashboard"] },
     ...(config.features.campaigns
       ? [{ to: "/campaigns", label: "Campaigns", screens: ["campaigns", "campaign"] as Route["screen"][] }]
       : []),
@@ -84,6 +89,12 @@ function Screen({ route }: { route: Route }) {
       return <CallDetailScreen key={route.id} callId={route.id} />;
     case "campaigns":
       return <CampaignsScreen />;
+    case "live":
+      return <LiveScreen />;
+    case "live_call":
+      return <LiveCallScreen key={route.id} callId={route.id} />;
+    case "dashboard":
+      return <DashboardScreen />;
     case "campaign":
       return <CampaignDetailScreen key={route.id} campaignId={route.id} />;
     case "not_found":

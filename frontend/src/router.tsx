@@ -44,6 +44,9 @@ export type Route =
   | { screen: "call"; id: string }
   | { screen: "campaigns" }
   | { screen: "campaign"; id: string }
+  | { screen: "live" }
+  | { screen: "live_call"; id: string }
+  | { screen: "dashboard" }
   | { screen: "not_found" };
 
 /** Match a path to a screen. */
@@ -54,6 +57,8 @@ export function matchRoute(path: string): Route {
   if (rest.length > 0) return { screen: "not_found" };
   if (head === "dialer" && id === undefined) return { screen: "dialer" };
   if (head === "calls") return id === undefined ? { screen: "calls" } : { screen: "call", id };
+  if (head === "live") return id === undefined ? { screen: "live" } : { screen: "live_call", id };
+  if (head === "dashboard" && id === undefined) return { screen: "dashboard" };
   if (head === "campaigns") return id === undefined ? { screen: "campaigns" } : { screen: "campaign", id };
   return { screen: "not_found" };
 }

@@ -69,6 +69,9 @@ param functionAppKeySecretUri string
 @description('Key Vault secret URI of the Azure OpenAI key; empty = managed identity')
 param azureOpenAiApiKeySecretUri string = ''
 
+@description('Key Vault secret URI of the Voice Live key; empty = managed identity')
+param voiceLiveApiKeySecretUri string = ''
+
 // Until azd has pushed the first image, run a public placeholder; `azd deploy` then swaps in the bridge.
 var image = empty(imageName) ? 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest' : imageName
 
@@ -90,6 +93,11 @@ var secretEnv = concat([
   {
     name: 'AZURE_OPENAI_API_KEY'
     secretRef: 'azure-openai-api-key'
+  }
+], empty(voiceLiveApiKeySecretUri) ? [] : [
+  {
+    name: 'VOICE_LIVE_API_KEY'
+    secretRef: 'voice-live-api-key'
   }
 ])
 
@@ -127,6 +135,12 @@ var secrets = concat([
   {
     name: 'azure-openai-api-key'
     keyVaultUrl: azureOpenAiApiKeySecretUri
+    identity: identityId
+  }
+], empty(voiceLiveApiKeySecretUri) ? [] : [
+  {
+    name: 'voice-live-api-key'
+    keyVaultUrl: voiceLiveApiKeySecretUri
     identity: identityId
   }
 ])

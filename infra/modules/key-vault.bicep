@@ -20,8 +20,20 @@ param callTokenSecret string
 param functionAppKey string
 
 @secure()
+@description('Key of the do-not-call list\'s HMAC row keys (function app only)')
+param dncHashKey string
+
+@secure()
+@description('The do-not-call hash key a rotation replaced; empty = none (no secret stored)')
+param dncHashKeyPrevious string = ''
+
+@secure()
 @description('Azure OpenAI key; empty = the apps use their managed identity (no secret stored)')
 param azureOpenAiApiKey string = ''
+
+@secure()
+@description('Azure AI Voice Live key; empty = managed identity, no secret')
+param voiceLiveApiKey string = ''
 
 @description('Name of the Communication Services resource whose key is stored; empty = Entra ID for ACS (no key)')
 param acsNameForKey string = ''
@@ -76,6 +88,27 @@ resource functionAppKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource dncHashKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41: an expiry would hide every do-not-call row; rotation keeps the old key as dnc-hash-key-previous (docs/do-not-call.md)
+  parent: vault
+  name: 'dnc-hash-key'
+  properties: {
+    value: dncHashKey
+    contentType: 'text/plain'
+  }
+}
+
+resource dncHashKeyPreviousEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dncHashKeyPrevious)) {
+  // checkov:skip=CKV_AZURE_41: kept until no do-not-call row is keyed by it; an expiry would hide those rows
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
+  parent: vault
+  name: 'dnc-hash-key-previous'
+  properties: {
+    value: dncHashKeyPrevious
+    contentType: 'text/plain'
+  }
+}
+
 resource openAiKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiApiKey)) {
   // checkov:skip=CKV_AZURE_41: an Azure service key mirrored for Key Vault references; it rotates with the service's key, an expiry would stop the app
   // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
@@ -83,6 +116,17 @@ resource openAiKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!em
   name: 'azure-openai-api-key'
   properties: {
     value: azureOpenAiApiKey
+    contentType: 'text/plain'
+  }
+}
+
+resource voiceLiveKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(voiceLiveApiKey)) {
+  // checkov:skip=CKV_AZURE_41: an Azure service key mirrored for Key Vault references; it rotates with the service's key, an expiry would stop the bridge
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
+  parent: vault
+  name: 'voice-live-api-key'
+  properties: {
+    value: voiceLiveApiKey
     contentType: 'text/plain'
   }
 }
@@ -110,5 +154,8 @@ output uri string = vault.properties.vaultUri
 output callTokenSecretUri string = callTokenSecretEntry.properties.secretUri
 output functionAppKeySecretUri string = functionAppKeyEntry.properties.secretUri
 output functionAppKeySecretName string = functionAppKeyEntry.name
+output dncHashKeySecretUri string = dncHashKeyEntry.properties.secretUri
+output dncHashKeyPreviousSecretUri string = empty(dncHashKeyPrevious) ? '' : dncHashKeyPreviousEntry!.properties.secretUri
 output azureOpenAiApiKeySecretUri string = empty(azureOpenAiApiKey) ? '' : openAiKeyEntry!.properties.secretUri
+output voiceLiveApiKeySecretUri string = empty(voiceLiveApiKey) ? '' : voiceLiveKeyEntry!.properties.secretUri
 output acsAccessKeySecretUri string = empty(acsNameForKey) ? '' : acsKeyEntry!.properties.secretUri

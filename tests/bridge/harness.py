@@ -33,6 +33,41 @@ FUNCTION_KEY = "test-function-key"
 ToolHandler = Callable[[dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]
 
 
+# The speech backend FakeFunctionApp's agent uses unless told otherwise; test modules that run their
+# scenarios on both backends switch it per test (monkeypatch).
+DEFAULT_BACKEND = "realtime"
+
+
+def voice_live_session(
+    tools: list[dict[str, Any]] | None = None, voice: str = "en-US-Ava:DragonHDLatestNeural", **extra: Any
+) -> dict[str, Any]:
+    """A Voice Live session as the function app renders it (callcenter/agents/session.py)."""
+    return {
+        "modalities": ["text", "audio"],
+        "instructions": "You are a test agent.",
+        "tools": tools or [],
+        "tool_choice": "auto",
+        "input_audio_format": "pcm16",
+        "input_audio_sampling_rate": 24000,
+        "output_audio_format": "pcm16",
+        "voice": {"type": "azure-standard", "name": voice},
+        "turn_detection": {"type": "azure_semantic_vad", "threshold": 0.5, "silence_duration_ms": 200},
+        "input_audio_noise_reduction": {"type": "azure_deep_noise_suppression"},
+        "input_audio_echo_cancellation": {"type": "server_echo_cancellation"},
+        "input_audio_transcription": {"model": "azure-speech"},
+        **extra,
+    }
+
+
+def session_for(backend: str, instructions: str, tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A handoff's session in `backend`'s dialect (no voice: a handoff keeps the call's voice)."""
+    if backend == "voice-live":
+        session = voice_live_session(tools, instructions=instructions)
+        session.pop("voice")
+        return session
+    return {"type": "realtime", "instructions": instructions, "tools": tools or []}
+
+
 def agent_session(tools: list[dict[str, Any]] | None = None, voice: str = "alloy") -> dict[str, Any]:
     return {
         "type": "realtime",
@@ -61,6 +96,7 @@ class FakeFunctionApp:
     tool_requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     event_batches: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     keys_seen: set[str] = field(default_factory=set)
+    backend: str = field(default_factory=lambda: DEFAULT_BACKEND)
 
     def events(self, call_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -80,10 +116,13 @@ class FakeFunctionApp:
             tools = [
                 {"type": "function", "name": n, "description": n, "parameters": {"type": "object"}} for n in self.tools
             ]
+            voice_live = self.backend == "voice-live"
             body = {
                 "call_id": call_id,
                 "agent": "test",
-                "session": agent_session(tools),
+                "backend": self.backend,
+                "model": "gpt-realtime" if voice_live else None,
+                "session": voice_live_session(tools) if voice_live else agent_session(tools),
                 "greeting": self.greeting,
                 "max_call_seconds": 1800,
             }
@@ -147,6 +186,8 @@ async def running_stack(
             openai_endpoint=sim_url,
             openai_api_key=API_KEY,
             realtime_deployment="gpt-realtime",
+            voice_live_endpoint=sim_url,  # the simulator serves /voice-live/realtime too
+            voice_live_api_key=API_KEY,
             event_flush_seconds=0.2,
             idle_timeout_seconds=5.0,
         )

@@ -10,6 +10,7 @@ import pytest
 from bridge import realtime_protocol as rt
 from bridge.events import (
     AgentAudio,
+    AgentTranscript,
     CallerTranscript,
     CallerTranscriptFailed,
     ModelError,
@@ -73,6 +74,19 @@ def test_cancelled_response_done_carries_the_reason_and_failed_transcriptions_ar
 
 def test_preview_event_names_are_not_mistaken_for_ga_ones() -> None:
     assert rt.parse_server_event('{"type": "response.audio.delta", "item_id": "i", "delta": ""}') is None
+
+
+def test_voice_live_audio_events_carry_their_preview_names_and_the_ga_names_mean_nothing_there() -> None:
+    pcm = base64.b64encode(b"\x01\x00" * 4).decode()
+    for text in (json.dumps({"type": "response.audio.delta", "item_id": "i", "delta": pcm}), None):
+        if text is None:  # the general parser, member order changed so the compact path does not apply
+            text = json.dumps({"delta": pcm, "type": "response.audio.delta", "item_id": "i"})
+        assert rt.parse_server_event(text, voice_live=True) == AgentAudio("i", pcm, 0)
+    done = {"type": "response.audio_transcript.done", "item_id": "i", "transcript": "hi"}
+    assert rt.parse_server_event(json.dumps(done), voice_live=True) == AgentTranscript("i", "hi")
+    ga = json.dumps({"type": "response.output_audio.delta", "item_id": "i", "delta": pcm})
+    assert rt.parse_server_event(ga, voice_live=True) is None
+    assert rt.parse_server_event(json.dumps({"type": "response.done", "response": {}}), voice_live=True) is not None
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,8 @@
-"""End-to-end relay over loopback: fake ACS -> bridge -> Realtime simulator, and back."""
+"""End-to-end relay over loopback: fake ACS -> bridge -> Realtime simulator, and back.
+
+Every scenario runs twice: with the agent on Azure OpenAI Realtime and on Azure AI Voice Live (the
+simulator's `/voice-live/realtime`, which speaks Voice Live's session and event names).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,19 @@ import asyncio
 import json
 
 import numpy as np
+import pytest
 
 from bridge.acs_protocol import frame_bytes
-from tests.bridge.harness import FakeFunctionApp, acs_call, audio_frame, running_stack, wait_until
+from tests.bridge import harness
+from tests.bridge.harness import FakeFunctionApp, acs_call, audio_frame, running_stack, session_for, wait_until
+
+
+@pytest.fixture(autouse=True, params=["realtime", "voice-live"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The speech backend of the scenario's agent."""
+    monkeypatch.setattr(harness, "DEFAULT_BACKEND", request.param)
+    return str(request.param)
+
 
 QUIET = 60  # amplitude well under the simulator's VAD threshold: audio flows, no caller turn starts
 
@@ -100,7 +114,7 @@ async def speak(acs: object, frames: int = 10, silence: int = 15) -> None:
         await acs.socket.send(audio_frame(quiet_frame(i)))  # type: ignore[attr-defined]
 
 
-async def test_tool_call_round_trip_reaches_the_function_app_and_the_model_answers() -> None:
+async def test_tool_call_round_trip_reaches_the_function_app_and_the_model_answers(backend: str) -> None:
     async def get_balance(body: dict) -> tuple[int, dict]:
         return 200, {"call_id": body["call_id"], "output": json.dumps({"balance": 12})}
 
@@ -136,6 +150,8 @@ async def test_tool_call_round_trip_reaches_the_function_app_and_the_model_answe
     assert any(e["type"] == "usage" and e["usage"]["total_tokens"] > 0 for e in events)
     assert events[-1]["type"] == "media_ended" and events[-1]["reason"] == "caller_hung_up"
     assert fapp.keys_seen == {"test-function-key"}
+    assert stack.simulator.dialects == [backend]  # the model session was opened on the agent's backend
+    assert {e["backend"] for e in events if e["type"] == "usage"} == {backend}  # priced per backend
 
 
 async def test_failing_and_slow_tools_give_the_model_a_structured_error() -> None:
@@ -212,9 +228,10 @@ async def test_dtmf_reaches_the_model_as_text_and_the_function_app_as_an_event()
     assert stack.function_app.events("call-dtmf", "dtmf")[0]["digit"] == "5"
 
 
-async def test_handoff_updates_the_live_session_with_the_new_agent() -> None:
+async def test_handoff_updates_the_live_session_with_the_new_agent(backend: str) -> None:
     async def transfer(body: dict) -> tuple[int, dict]:
-        session = {"type": "realtime", "instructions": "You are billing.", "tools": []}
+        assert body["backend"] == backend  # the function app renders the session for this backend
+        session = session_for(backend, "You are billing.")
         return 200, {"call_id": body["call_id"], "output": '{"ok": true}', "session": session, "agent": "billing"}
 
     scenario = {"turns": [{"caller": "billing please", "tool_calls": [{"name": "handoff_to_agent", "arguments": {}}]}]}
@@ -226,3 +243,14 @@ async def test_handoff_updates_the_live_session_with_the_new_agent() -> None:
         await wait_until(lambda: conversation.session["instructions"] == "You are billing.")
     await wait_until(lambda: fapp.events("call-handoff", "agent_changed"))
     assert fapp.events("call-handoff", "agent_changed")[0]["agent"] == "billing"
+
+
+async def test_a_voice_live_agent_without_a_voice_live_endpoint_fails_the_call_naming_the_setting(
+    backend: str,
+) -> None:
+    if backend != "voice-live":
+        pytest.skip("only a Voice Live agent needs VOICE_LIVE_ENDPOINT")
+    async with running_stack(voice_live_endpoint="") as stack, acs_call(stack, "call-no-vl"):
+        await wait_until(lambda: stack.function_app.events("call-no-vl", "model_failed"))
+    failed = stack.function_app.events("call-no-vl", "model_failed")[0]
+    assert "VOICE_LIVE_ENDPOINT" in failed["reason"] and stack.simulator.conversations == []

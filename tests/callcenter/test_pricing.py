@@ -17,3 +17,13 @@ def test_estimate_adds_phone_minutes_and_tokens_at_the_configured_prices() -> No
 
 def test_estimate_of_an_unanswered_call_without_tokens_is_zero() -> None:
     assert estimate_call_cost(load_settings({}), 0.0, 0, 0) == 0.0
+
+
+def test_voice_live_tokens_use_voice_live_prices_and_fall_back_to_realtime_ones() -> None:
+    prices = {"PRICE_PER_PHONE_MINUTE": "0", "PRICE_PER_1K_INPUT_TOKENS": "0.01", "PRICE_PER_1K_OUTPUT_TOKENS": "0.1"}
+    own = load_settings(
+        {**prices, "PRICE_VOICE_LIVE_PER_1K_INPUT_TOKENS": "0.02", "PRICE_VOICE_LIVE_PER_1K_OUTPUT_TOKENS": "0.3"}
+    )
+    assert estimate_call_cost(own, 0, 1000, 1000, backend="voice-live") == pytest.approx(0.32)
+    assert estimate_call_cost(own, 0, 1000, 1000) == pytest.approx(0.11)
+    assert estimate_call_cost(load_settings(prices), 0, 1000, 1000, backend="voice-live") == pytest.approx(0.11)

@@ -29,6 +29,11 @@ REAL_TARGETS = {
         ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_REALTIME_DEPLOYMENT"),
         "a few short text responses (well under USD 0.05)",
     ),
+    "voice-live": RealTarget(
+        "Azure AI Voice Live",
+        ("VOICE_LIVE_ENDPOINT",),
+        "a few short responses (well under USD 0.05)",
+    ),
     "acs": RealTarget(
         "Azure Communication Services",
         ("ACS_ENDPOINT", "ACS_RESOURCE_ID"),

@@ -58,7 +58,15 @@ GREET = {"wait_for_agent": 10}
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = {"NO_ANSWER_SECONDS": "6", "RECORDING_ENABLED": "true"}
+    # The default agent answers on Realtime, the telecom agent (outbound calls) on Voice Live.
+    # A Voice Live token costs a dollar here, so a record priced as Voice Live shows it plainly.
+    settings = {
+        "NO_ANSWER_SECONDS": "6",
+        "RECORDING_ENABLED": "true",
+        "AGENT_BACKENDS": "telecom=voice-live",
+        "PRICE_VOICE_LIVE_PER_1K_INPUT_TOKENS": "1000",
+        "PRICE_VOICE_LIVE_PER_1K_OUTPUT_TOKENS": "1000",
+    }
     with scripted_stack(tmp_path_factory.mktemp("stack"), SCENARIO, extra_settings=settings) as running:
         yield running
 
@@ -107,6 +115,7 @@ def test_inbound_call_is_greeted_uses_a_tool_and_is_transferred_to_a_human(stack
     assert final["outcome"] == "transferred" and final["transfer_target"] == HUMAN_AGENT_NUMBER
     assert final["direction"] == "inbound" and final["agent"] == "default"
     assert final["duration_s"] > 0 and final["usage"]["total_tokens"] > 0 and final["estimated_cost"] > 0
+    assert final["estimated_cost"] < 1  # priced as Realtime, the default agent's backend
     lines = [(line["role"], line["text"]) for line in detail["transcript"]]
     assert lines[0] == ("agent", f"{RECORDING_NOTICE} {PROFILES['default'].greeting}")
     assert final["recording_location"]  # the recording id, until ACS announces the file
@@ -184,6 +193,7 @@ def test_outbound_call_that_does_not_connect_records_why(stack, acs, api, behavi
 
 
 def test_outbound_call_answered_talks_and_ends(stack, acs, api) -> None:
+    """On Voice Live (the telecom agent's backend here): greeting, a tool, the caller hangs up, usage priced."""
     number = "+14255550188"
     acs.post(
         "/simulator/behaviours",
@@ -198,6 +208,9 @@ def test_outbound_call_answered_talks_and_ends(stack, acs, api) -> None:
     assert detail["record"]["outcome"] == "completed" and detail["record"]["reason"] == "caller_hung_up"
     assert detail["record"]["context"] == {"purpose": "test"} and detail["record"]["agent"] == "telecom"
     assert [t["name"] for t in detail["tool_calls"]] == ["get_account_balance"]
+    usage = detail["record"]["usage"]
+    assert usage["total_tokens"] > 0 and detail["record"]["estimated_cost"] >= usage["total_tokens"]  # Voice Live
+    assert any(line["role"] == "agent" and "fifty five" in line["text"] for line in detail["transcript"])
 
 
 def test_outbound_call_rejects_a_number_that_is_not_e164(api) -> None:

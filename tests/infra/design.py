@@ -24,6 +24,7 @@ ROLE_NAMES = {
     "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
     "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
     "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": "Cognitive Services OpenAI User",
+    "a97b65f3-24c7-4388-baec-2e87135dc908": "Cognitive Services User",
     "0ad04412-c4d5-4796-b79c-f76d14c8d402": "Durable Task Data Contributor",
 }
 # The design: (identity, scope resource type) -> roles. "deployer" is main.bicep's principalId (azd's user or CI).
@@ -42,7 +43,11 @@ DESIGN: dict[tuple[str, str], set[str]] = {
     ("bridgeIdentity", "Microsoft.KeyVault/vaults"): {"Key Vault Secrets User"},
     ("bridgeIdentity", "Microsoft.ContainerRegistry/registries"): {"AcrPull"},
     ("bridgeIdentity", "Microsoft.Insights/components"): {"Monitoring Metrics Publisher"},
-    ("bridgeIdentity", "Microsoft.CognitiveServices/accounts"): {"Cognitive Services OpenAI User"},
+    # Azure OpenAI (Realtime) and, when configured, Voice Live on an AI Services resource.
+    ("bridgeIdentity", "Microsoft.CognitiveServices/accounts"): {
+        "Cognitive Services OpenAI User",
+        "Cognitive Services User",
+    },
     ("deployer", "Microsoft.KeyVault/vaults"): {"Key Vault Secrets User"},
 }
 

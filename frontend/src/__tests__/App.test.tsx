@@ -19,7 +19,7 @@ describe("App", () => {
     setup();
     expect(screen.getByRole("heading", { level: 1, name: "Voice agent" })).toBeInTheDocument();
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(nav).toHaveTextContent("Voice agentDialerCall historyCampaigns");
+    expect(nav).toHaveTextContent("Voice agentDialerCall historyLiveDashboardCampaigns");
     expect(screen.getByRole("link", { name: "Voice agent" })).toHaveAttribute("aria-current", "page");
     await screen.findByRole("radio", { name: /Front desk/ });
   });

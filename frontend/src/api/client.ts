@@ -15,6 +15,11 @@ import type {
   CampaignSettings,
   ContactPage,
   FunctionCallRequest,
+  LiveConversation,
+  LiveFollow,
+  Stats,
+  StatsQuery,
+  SupervisorAction,
   FunctionCallResult,
   PlaceCallRequest,
   PlacedCall,
@@ -135,6 +140,29 @@ export class ApiClient {
       `/api/campaigns/${encodeURIComponent(id)}/${action}`,
       { signal },
     ).then((r) => (r.campaign ?? r) as Campaign);
+  }
+
+  listLive(signal?: AbortSignal): Promise<LiveConversation[]> {
+    return this.request<{ conversations: LiveConversation[] }>("GET", "/api/live", { signal }).then(
+      (r) => r.conversations,
+    );
+  }
+
+  /** One conversation's events after the `after` cursor (the `next_after` of the previous answer). */
+  followLive(callId: string, after: number, signal?: AbortSignal): Promise<LiveFollow> {
+    return this.request("GET", `/api/live/${encodeURIComponent(callId)}`, { query: { after: String(after) }, signal });
+  }
+
+  coachCall(callId: string, text: string, signal?: AbortSignal): Promise<unknown> {
+    return this.request("POST", `/api/live/${encodeURIComponent(callId)}/coach`, { json: { text }, signal });
+  }
+
+  superviseCall(callId: string, action: SupervisorAction, signal?: AbortSignal): Promise<unknown> {
+    return this.request("POST", `/api/live/${encodeURIComponent(callId)}/${action}`, { signal });
+  }
+
+  getStats(query: StatsQuery, signal?: AbortSignal): Promise<Stats> {
+    return this.request("GET", "/api/stats", { query: { ...query }, signal });
   }
 
   private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {

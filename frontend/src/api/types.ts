@@ -4,9 +4,23 @@ export interface Agent {
   name: string;
   display_name: string;
   description: string;
+  /** The voice callers hear on the agent's backend (an Azure voice name on Voice Live). */
   voice: string;
+  /** Speech backend of phone calls; web sessions always run on Realtime (docs/voice-live.md). */
+  backend?: "realtime" | "voice-live";
+  /** The OpenAI voice of the agent's web sessions. */
+  web_voice?: string;
+  model?: string | null;
   handoffs: string[];
   greeting: string;
+}
+
+/** How the picker names an agent's backend and voice. */
+export function describeSpeech(agent: Agent): string {
+  if (agent.backend === "voice-live") {
+    return `Voice Live, ${agent.voice} (on the web: Realtime, ${agent.web_voice ?? "default voice"})`;
+  }
+  return `Realtime, ${agent.voice}`;
 }
 
 export interface SessionGrant {
@@ -17,6 +31,18 @@ export interface SessionGrant {
   deployment: string;
   voice: string;
   agent: string;
+  backend?: "realtime";
+  /** Present when the function app keeps records: where this conversation's events go. */
+  conversation?: ConversationGrant;
+}
+
+/** The browser's right to post one web conversation's events (a short-lived, conversation-bound token). */
+export interface ConversationGrant {
+  id: string;
+  token: string;
+  expires_at: number;
+  events_url: string;
+  heartbeat_seconds: number;
 }
 
 /** A Realtime function definition as the model sees it. */
@@ -181,4 +207,84 @@ export interface CampaignContact {
 export interface ContactPage {
   contacts: CampaignContact[];
   next_page_token: string | null;
+}
+
+/** A conversation under way, as the live list shows it. */
+export interface LiveConversation {
+  call_id: string;
+  agent: string;
+  channel: "phone" | "web";
+  direction: string;
+  started_at: string;
+  last_event_at: string;
+  duration_s: number;
+  last_lines: { role: string; text: string }[];
+}
+
+/** One event of a conversation as it happens (transcript line, tool call, handoff, supervisor action). */
+export interface LiveEvent {
+  type: string;
+  seq?: number;
+  ts?: string;
+  role?: string;
+  text?: string;
+  name?: string;
+  ok?: boolean;
+  agent?: string;
+  action?: string;
+  by?: string;
+}
+
+export interface LiveFollow {
+  call_id: string;
+  channel: "phone" | "web";
+  agent: string;
+  status: string;
+  outcome: string;
+  started_at: string;
+  duration_s: number;
+  events: LiveEvent[];
+  next_after: number;
+  /** Null when nothing changed since `after` (the previous list still holds). */
+  actions: LiveEvent[] | null;
+}
+
+export type SupervisorAction = "transfer" | "end";
+
+/** Every KPI of one bucket (or of the whole range). Rates are null when nothing to divide by. */
+export interface KpiFigures {
+  conversations: number;
+  connected: number;
+  contained: number;
+  containment_rate: number | null;
+  transfer_rate: number | null;
+  abandonment_rate: number | null;
+  avg_handle_s: number | null;
+  p90_handle_s: number | null;
+  cost: number;
+  cost_per_conversation: number | null;
+  cost_per_contained: number | null;
+  tokens: { input: number; output: number; total: number };
+  tool_calls: number;
+  tool_failures: number;
+  tool_failure_rate: number | null;
+  outcomes: Record<string, number>;
+  handle_time_bins: number[];
+}
+
+export interface StatsQuery {
+  from?: string;
+  to?: string;
+  agent?: string;
+  channel?: string;
+  bucket?: "hour" | "day";
+}
+
+export interface Stats {
+  from: string;
+  to: string;
+  bucket: "hour" | "day";
+  totals: KpiFigures;
+  buckets: (KpiFigures & { start: string })[];
+  handle_time_bin_edges_s: number[];
 }

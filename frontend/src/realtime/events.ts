@@ -14,7 +14,7 @@ export type ServerEvent =
   | { kind: "user_transcript_failed"; itemId: string }
   | { kind: "function_call"; callId: string; name: string; arguments: string }
   | { kind: "speech_started"; itemId: string }
-  | { kind: "response_done"; status: string }
+  | { kind: "response_done"; status: string; usage: Record<string, unknown> | null }
   | { kind: "error"; code: string; message: string };
 
 type Handler = (event: Record<string, unknown>) => ServerEvent | null;
@@ -48,7 +48,8 @@ const HANDLERS: Record<string, Handler> = {
   "input_audio_buffer.speech_started": (e) => ({ kind: "speech_started", itemId: str(e.item_id) ?? "" }),
   "response.done": (e) => {
     const response = isRecord(e.response) ? e.response : {};
-    return { kind: "response_done", status: str(response.status) ?? "completed" };
+    const usage = isRecord(response.usage) ? response.usage : null;
+    return { kind: "response_done", status: str(response.status) ?? "completed", usage };
   },
   error: (e) => {
     const error = isRecord(e.error) ? e.error : {};

@@ -7,7 +7,7 @@
  * emitted, stored on the object or logged. Browser APIs are injected so tests drive it with fakes.
  */
 import { ApiError, type ApiClient } from "../api/client";
-import type { SessionGrant } from "../api/types";
+import type { ConversationGrant, SessionGrant } from "../api/types";
 import {
   functionCallOutputEvent,
   parseServerEvent,
@@ -65,7 +65,9 @@ export type SessionEvent =
   | { type: "transcript"; role: "agent" | "user"; itemId: string; text: string; final: boolean }
   | { type: "user_speaking"; itemId: string }
   | { type: "tool"; call: ToolCallView }
-  | { type: "notice"; message: string };
+  | { type: "notice"; message: string }
+  | { type: "usage"; usage: Record<string, unknown> }
+  | { type: "conversation"; conversation: ConversationGrant };
 
 export interface SessionDeps {
   api: Pick<ApiClient, "createSession" | "callFunction">;
@@ -175,6 +177,7 @@ export class RealtimeSession {
       throw err;
     }
     if (this.state !== SessionState.Connecting) return this.cleanup();
+    if (grant.conversation) this.emit({ type: "conversation", conversation: grant.conversation });
 
     const pc = this.deps.createPeerConnection();
     this.pc = pc;
@@ -276,6 +279,7 @@ export class RealtimeSession {
         this.pendingTools.push(this.runTool(event.callId, event.name, event.arguments));
         return;
       case "response_done":
+        if (event.usage) this.emit({ type: "usage", usage: event.usage });
         void this.continueAfterTools();
         return;
       case "error":

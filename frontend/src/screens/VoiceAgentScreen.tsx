@@ -1,6 +1,6 @@
 /** Talk to a voice agent in the browser: pick an agent, start, see both sides and the agent's tool calls. */
 import { useEffect, useRef, useState } from "react";
-import type { Agent } from "../api/types";
+import { describeSpeech, type Agent } from "../api/types";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { LevelMeter } from "../components/LevelMeter";
 import { LiveTranscript } from "../components/LiveTranscript";
@@ -69,6 +69,7 @@ export function VoiceAgentScreen() {
                 <span>
                   <strong>{agent.display_name}</strong>
                   <span className="muted">{agent.description}</span>
+                  <span className="muted agent-speech">{describeSpeech(agent)}</span>
                 </span>
               </label>
             ))}

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState, type RefObject } from "react";
 import { useServices } from "../context";
 import { monitorLevel, type LevelMonitor } from "../realtime/micLevel";
+import { ConversationRecorder } from "../realtime/recorder";
 import { RealtimeSession, SessionError, SessionState, type SessionEvent } from "../realtime/session";
 import { EMPTY_TRANSCRIPT, reduceTranscript, type TranscriptState } from "../realtime/transcript";
 
@@ -29,7 +30,7 @@ export interface VoiceSession {
 }
 
 export function useVoiceSession(audio: RefObject<HTMLAudioElement | null>): VoiceSession {
-  const { createSession } = useServices();
+  const { createSession, config } = useServices();
   const [state, setState] = useState<SessionState>(SessionState.Idle);
   const [error, setError] = useState<SessionError | null>(null);
   const [transcript, dispatch] = useReducer(transcriptReducer, EMPTY_TRANSCRIPT);
@@ -59,7 +60,16 @@ export function useVoiceSession(audio: RefObject<HTMLAudioElement | null>): Voic
       setLevel(0);
       const session = createSession();
       const live = { session, unsubscribe: () => {}, meter: null as LevelMonitor | null };
+      let recorder: ConversationRecorder | null = null;
       live.unsubscribe = session.subscribe((event) => {
+        // The record follows the session even after the screen moved on (its end must still be sent).
+        if (event.type === "conversation") {
+          recorder = new ConversationRecorder(event.conversation, config.apiBaseUrl, (...args) => fetch(...args));
+        }
+        recorder?.observe(event);
+        if (event.type === "state" && (event.state === SessionState.Ended || event.state === SessionState.Failed)) {
+          recorder?.end(event.state === SessionState.Ended ? "caller_hung_up" : "connection_lost");
+        }
         if (current.current !== live) return;
         dispatch(event);
         if (event.type === "state") {
@@ -81,7 +91,7 @@ export function useVoiceSession(audio: RefObject<HTMLAudioElement | null>): Voic
       current.current = live;
       void session.start(agent, { greeting });
     },
-    [audio, createSession, release],
+    [audio, config.apiBaseUrl, createSession, release],
   );
 
   const end = useCallback(() => current.current?.session.end(), []);

@@ -128,3 +128,12 @@ def test_handoff_to_an_agent_not_listed_is_refused_to_the_model(api: httpx.Clien
 def test_function_call_for_a_tool_outside_the_agents_set_is_404(api: httpx.Client) -> None:
     response = api.post("/api/function-call", json={"name": "order_status", "agent": "healthcare", "arguments": {}})
     assert response.status_code == 404
+
+
+def test_web_handoffs_are_realtime_sessions_whatever_the_agents_phone_backend(api: httpx.Client) -> None:
+    """Web conversations always run on Realtime WebRTC (docs/voice-live.md); only phone calls use Voice Live."""
+    handoff = {"name": "handoff_to_agent", "agent": "default", "arguments": {"agent": "telecom", "reason": "bill"}}
+    for backend in ("realtime", "voice-live"):
+        session = api.post("/api/function-call", json={**handoff, "backend": backend}).json()["session"]
+        assert session["type"] == "realtime" and "voice" not in session["audio"]["output"]
+    assert api.post("/api/function-call", json={**handoff, "backend": "gemini"}).status_code == 400

@@ -1,4 +1,5 @@
-"""API fuzz run: schemathesis generates requests from `GET /api/openapi.json`; none may get a 500.
+"""API fuzz run: schemathesis generates requests from `GET /api/openapi.json`; none may get a 500,
+and no response (body or headers) may contain the Azure OpenAI or Voice Live key.
 
 The function app runs in the local host on loopback with every feature configured (Azurite for
 records; ACS and Azure OpenAI endpoints on a closed port, so their calls fail the way an outage
@@ -25,6 +26,8 @@ from tests.support.servers import free_port
 
 EXAMPLES_PER_OPERATION = 25
 CALL_TOKEN_SECRET = "f" * 48
+# Long-lived keys the app is configured with: no response may ever carry them.
+SECRET_KEYS = {"AZURE_OPENAI_API_KEY": "fuzz-openai-key-0123456789", "VOICE_LIVE_API_KEY": "fuzz-voicelive-key-0123"}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,8 @@ def configured(tables: str) -> dict[str, str]:
     closed = f"http://127.0.0.1:{free_port()}"
     return {
         "AZURE_OPENAI_ENDPOINT": closed,
-        "AZURE_OPENAI_API_KEY": "fuzz-openai-key",
+        **SECRET_KEYS,
+        "AGENT_BACKENDS": "healthcare=voice-live",
         "ACS_ENDPOINT": closed,
         "ACS_ACCESS_KEY": "ZnV6ei1hY3Mta2V5LWZ1enotYWNzLWtleS1mdXp6LWFjcw==",
         "ACS_PHONE_NUMBER": "+18005550100",
@@ -67,6 +71,8 @@ def failures_of(operation: schemathesis.APIOperation, base: str, session: reques
     def run(case: schemathesis.Case) -> None:
         response = case.call(base_url=base, session=session, headers={"x-functions-key": FUNCTION_KEY}, timeout=15)
         request = f"{case.method} {response.request.url} body={str(case.body)[:200]}"
+        seen = response.text + "".join(f"{k}: {v}" for k, v in response.headers.items())
+        found.extend(f"{name} in the response to {request}" for name, key in SECRET_KEYS.items() if key in seen)
         if response.status_code == 500:
             found.append(f"500 for {request}: {response.text[:300]}")
         elif response.status_code >= 400 and response.status_code not in (404, 405):

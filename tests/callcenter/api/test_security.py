@@ -21,15 +21,20 @@ PLATFORM = {("POST", "/runtime/webhooks/durabletask")}
 EVENT_GRID_TRIGGER = re.compile(r"^@\w+\.event_grid_trigger\(", re.MULTILINE)
 
 
+# Pages with a "## Security" table of endpoints: the README's, and feature pages that extend it.
+SECURITY_PAGES = ("README.md", "docs/operations.md")
+
+
 def security_table() -> dict[tuple[str, str], str]:
-    """(method, path) -> protection, from README's "## Security" section."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+    """(method, path) -> protection, from the "## Security" sections of SECURITY_PAGES."""
     rows = {}
-    for line in section.splitlines():
-        match = ROW.match(line)
-        if match:
-            rows[(match[1], match[2])] = match[5]
+    for page in SECURITY_PAGES:
+        text = (REPO / page).read_text()
+        section = text.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
+        for line in section.splitlines():
+            match = ROW.match(line)
+            if match:
+                rows[(match[1], match[2])] = match[5]
     return rows
 
 

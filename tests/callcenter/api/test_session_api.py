@@ -65,6 +65,7 @@ def test_session_mints_an_ephemeral_key_with_the_agents_configuration(function_h
         "deployment": "gpt-realtime",
         "voice": "shimmer",
         "agent": "healthcare",
+        "backend": "realtime",
     }
     sent = fake.requests[0]
     assert sent["headers"]["api-key"] == API_KEY

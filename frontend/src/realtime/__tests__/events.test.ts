@@ -16,6 +16,13 @@ describe("parseServerEvent", () => {
     expect(parse({ type: "response.done", response: { status: "cancelled" } })).toEqual({
       kind: "response_done",
       status: "cancelled",
+      usage: null,
+    });
+    const usage = { input_tokens: 10, output_tokens: 4, total_tokens: 14 };
+    expect(parse({ type: "response.done", response: { status: "completed", usage } })).toEqual({
+      kind: "response_done",
+      status: "completed",
+      usage,
     });
   });
 

@@ -71,6 +71,15 @@ describe("VoiceAgentScreen", () => {
     await waitFor(() => expect(within(picker).getByRole("radio", { name: /Front desk/ })).toBeChecked());
   });
 
+  it("shows each agent's speech backend and voice", async () => {
+    setup();
+    const picker = await screen.findByRole("group", { name: "Choose an agent" });
+    expect(await within(picker).findByRole("radio", { name: /Front desk/ })).toHaveAccessibleName(/Realtime, alloy/);
+    expect(within(picker).getByRole("radio", { name: /Billing/ })).toHaveAccessibleName(
+      /Voice Live, en-US-Ava:DragonHDLatestNeural \(on the web: Realtime, alloy\)/,
+    );
+  });
+
   it("starts a conversation with the chosen agent and shows both sides live", async () => {
     const { fake, pcs } = setup();
     fireEvent.click(await screen.findByRole("radio", { name: /Billing/ }));
