@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,6 +18,10 @@ OUTPUT_RATE = 24000
 _ESPEAK_RETRIEVAL = 1  # AUDIO_OUTPUT_RETRIEVAL: samples come back through the synth callback
 _ESPEAK_CHARS_UTF8 = 1
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+# eSpeak NG is one library per process with one global voice, synth callback and output state: every
+# call into it, from any Speaker, holds this lock. Per-instance locks let two calls' speech interleave
+# (one caller's words in another call's audio) or deadlock the library.
+_ESPEAK_LOCK = threading.RLock()
 
 
 def _resample_linear(pcm: bytes, rate_in: int, rate_out: int) -> bytes:
@@ -37,8 +40,12 @@ class Speaker:
     def __init__(self, voice: str = "en-us", words_per_minute: int = 175) -> None:
         import espeakng_loader
 
-        self._lock = threading.Lock()
+        self._lock = _ESPEAK_LOCK
         self._chunks: list[bytes] = []
+        with self._lock:
+            self._load(voice, words_per_minute, espeakng_loader)
+
+    def _load(self, voice: str, words_per_minute: int, espeakng_loader: Any) -> None:
         lib = ctypes.CDLL(str(espeakng_loader.get_library_path()))
         lib.espeak_Initialize.restype = ctypes.c_int
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
@@ -66,6 +73,8 @@ class Speaker:
         """Speak `text`; returns 24 kHz PCM16 mono."""
         data = text.encode("utf-8") + b"\0"
         with self._lock:
+            # The library's callback is global: point it at this instance for the duration.
+            self._lib.espeak_SetSynthCallback(self._callback)
             self._chunks = []
             self._lib.espeak_Synth(
                 ctypes.c_char_p(data),
@@ -101,15 +110,26 @@ class Listener:
         return hyp.hypstr.strip() if hyp is not None else ""
 
 
-@lru_cache(maxsize=1)
+_SHARED: dict[str, Any] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 def shared_speaker() -> Speaker:
-    """One eSpeak instance per process (the library keeps global state)."""
-    return Speaker()
+    """One eSpeak instance per process (the library keeps global state). Created under a lock:
+    `lru_cache` lets two threads' first calls each build one, and two instances share one library."""
+    with _SHARED_LOCK:
+        if "speaker" not in _SHARED:
+            _SHARED["speaker"] = Speaker()
+        speaker: Speaker = _SHARED["speaker"]
+        return speaker
 
 
-@lru_cache(maxsize=1)
 def shared_listener() -> Listener:
-    return Listener()
+    with _SHARED_LOCK:
+        if "listener" not in _SHARED:
+            _SHARED["listener"] = Listener()
+        listener: Listener = _SHARED["listener"]
+        return listener
 
 
 def tone_voice(text: str, ms_per_char: int = 60) -> bytes:

@@ -3,8 +3,7 @@ the whole stack with the offline assistant (eSpeak NG caller, PocketSphinx, brid
 
 `make test` runs a representative subset of the suites (the ones the offline recognizer holds
 reliably on this machine; healthcare's spoken patient ids and birth dates are not yet among
-them), one call at a time (since merging main, parallel calls on one stack showed caller speech from one
-call in another: under investigation); `make eval` runs all of them."""
+them), two calls at a time; `make eval` runs all of them."""
 
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
 
 
 def _failures(target: Target, scenarios: list[Scenario]) -> list[str]:
-    outcomes = asyncio.run(run_all(target, scenarios, parallel=1))
+    outcomes = asyncio.run(run_all(target, scenarios, parallel=2))
     return [
         f"{o.scenario.suite}/{o.scenario.name}: {o.error or o.failures} heard {o.transcript}"
         for o in outcomes

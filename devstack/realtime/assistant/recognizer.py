@@ -19,6 +19,8 @@ from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 
+import numpy as np
+
 from devstack.realtime.assistant.domain import Domain, load_domain
 from devstack.realtime.assistant.grammar import EXTRA_PRONUNCIATIONS, build_arpa, corpus
 from devstack.realtime.speech import OUTPUT_RATE, _resample_linear
@@ -28,6 +30,33 @@ GENERAL = "general"
 _RATE = 16000  # the acoustic model's sample rate
 LANGUAGE_WEIGHT = 6.5
 _LEAD_IN = b"\0\0" * (_RATE * 3 // 10)  # 300 ms
+_LEAD_OUT = b"\0\0" * (_RATE // 10)  # 100 ms: more trailing silence gets decoded as a word
+_FRAME = _RATE // 50  # 20 ms, in samples
+_VOICED_BELOW_PEAK_DB = 35.0  # a frame within this of the loudest one is speech
+_VOICED_FLOOR_DBFS = -50.0  # and never quieter than this
+_PAD_BEFORE = 5  # 100 ms kept before the speech (the lead-in adds 300 ms)
+_PAD_AFTER = 3  # 60 ms after it: trailing silence is decoded as a word ("goodbye" + 0.5 s -> "i")
+
+
+def voiced_span(pcm16k: bytes) -> bytes:
+    """The audio from just before the first voiced frame to just after the last one.
+
+    A committed turn holds everything since the previous one (seconds of silence while the agent
+    spoke); PocketSphinx normalises features over the whole utterance, so a short word in a long
+    silence ("goodbye" after 3 s) is misheard. The Realtime service also keeps only the speech and
+    its prefix padding."""
+    x = np.frombuffer(pcm16k, dtype="<i2").astype(np.float64)
+    frames = len(x) // _FRAME
+    if frames == 0:
+        return pcm16k
+    rms = np.sqrt(np.mean(x[: frames * _FRAME].reshape(frames, _FRAME) ** 2, axis=1)) + 1e-9
+    level = 20 * np.log10(rms / 32768)
+    voiced = np.flatnonzero(level >= max(_VOICED_FLOOR_DBFS, float(level.max()) - _VOICED_BELOW_PEAK_DB))
+    if voiced.size == 0:
+        return pcm16k
+    first = max(0, int(voiced[0]) - _PAD_BEFORE) * _FRAME
+    last = min(len(x), (int(voiced[-1]) + 1 + _PAD_AFTER) * _FRAME)
+    return pcm16k[first * 2 : last * 2]
 
 
 @dataclass(frozen=True)
@@ -67,7 +96,7 @@ class Recognizer:
             self._decoder.start_utt()
             # Lead-in silence lets the feature normalisation settle before the first word (without
             # it, first words are lost); dither keeps digital silence from being log(0).
-            self._decoder.process_raw(_LEAD_IN + pcm16k + _LEAD_IN, full_utt=True)
+            self._decoder.process_raw(_LEAD_IN + pcm16k + _LEAD_OUT, full_utt=True)
             self._decoder.end_utt()
             hyp = self._decoder.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
@@ -75,7 +104,7 @@ class Recognizer:
     def transcribe(self, pcm24: bytes, understood: Callable[[str], bool] | None = None) -> Heard:
         """The domain transcript; the general model's when `understood(text)` says the domain one
         carries no meaning (out-of-domain speech)."""
-        audio = _resample_linear(pcm24, OUTPUT_RATE, _RATE)
+        audio = voiced_span(_resample_linear(pcm24, OUTPUT_RATE, _RATE))
         text = self.decode(audio, DOMAIN)
         if understood is not None and not understood(text):
             general = self.decode(audio, GENERAL)
@@ -123,7 +152,7 @@ class RecognizerPool:
 
     def transcribe(self, pcm24: bytes, understood: Callable[[str], bool] | None = None) -> Heard:
         """As `Recognizer.transcribe`, decoded in a worker process."""
-        audio = _resample_linear(pcm24, OUTPUT_RATE, _RATE)
+        audio = voiced_span(_resample_linear(pcm24, OUTPUT_RATE, _RATE))
         text = self._pool.submit(_decode_in_worker, audio, DOMAIN).result()
         if understood is not None and not understood(text):
             general = self._pool.submit(_decode_in_worker, audio, GENERAL).result()

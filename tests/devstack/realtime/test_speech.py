@@ -1,0 +1,28 @@
+"""eSpeak NG is one library with global state per process: concurrent calls must each get their own speech."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from devstack.realtime import speech
+from devstack.realtime.assistant.recognizer import Recognizer
+
+
+def test_concurrent_callers_each_hear_their_own_sentence_from_the_shared_speaker() -> None:
+    # The sentences are synthesized at the same moment from several threads, as two phone calls'
+    # callers (and the agent's replies) are; each recording must hold its own words only.
+    sentences = ["I want to return my jacket", "a person please", "thank you goodbye"]
+    start = threading.Barrier(len(sentences))
+
+    def speak(text: str) -> tuple[int, bytes]:
+        start.wait(timeout=30)
+        return id(speech.shared_speaker()), speech.espeak_voice(text)
+
+    with ThreadPoolExecutor(len(sentences)) as pool:
+        spoken = list(pool.map(speak, sentences, timeout=120))
+
+    assert len({instance for instance, _ in spoken}) == 1
+    recognizer = Recognizer()
+    heard = [recognizer.transcribe(audio).text for _, audio in spoken]
+    assert heard == [s.lower() for s in sentences]
