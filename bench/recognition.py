@@ -30,7 +30,7 @@ from devstack.realtime.assistant import intents
 from devstack.realtime.assistant.arguments import read_facts
 from devstack.realtime.assistant.dialogue import Dialogue
 from devstack.realtime.assistant.domain import load_domain
-from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer
+from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer, voiced_span
 from devstack.realtime.speech import _resample_linear, shared_speaker
 
 VOICES = ("en-us", "en-gb", "en-us+f3")
@@ -63,7 +63,7 @@ def word_errors(reference: list[str], hypothesis: list[str]) -> int:
     return row[-1]
 
 
-def phone_channel(pcm24: bytes, rate: int, rng: np.random.Generator) -> bytes:
+def phone_channel(pcm24: bytes, rate: int, rng: np.random.Generator, snr_db: float = SNR_DB) -> bytes:
     """24 kHz speech as a phone line delivers it, back at 16 kHz for the recognizer."""
     narrow = np.frombuffer(_resample_linear(pcm24, 24000, rate), dtype="<i2").astype(np.float64)
     spectrum = np.fft.rfft(narrow)
@@ -71,7 +71,7 @@ def phone_channel(pcm24: bytes, rate: int, rng: np.random.Generator) -> bytes:
     spectrum[(freqs < 300) | (freqs > 3400)] = 0
     band = np.fft.irfft(spectrum, len(narrow))
     power = np.mean(band**2) if len(band) else 0.0
-    noisy = band + rng.normal(0, np.sqrt(power / 10 ** (SNR_DB / 10)), len(band))
+    noisy = band + rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), len(band)) if snr_db > 0 else band
     pcm = np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
     return _resample_linear(pcm, rate, 16000)
 
@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N phrases")
     parser.add_argument("--grid", action="store_true", help="every phrase in every voice and rate")
     parser.add_argument("--no-general", action="store_true", help="skip the (slow) general-model column")
+    parser.add_argument("--snr", type=float, default=SNR_DB, help="noise level in dB SNR; 0 = no noise (clean)")
     args = parser.parse_args(argv)
     phrases = PHRASES[: args.limit] if args.limit else PHRASES
     started = time.monotonic()
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, (agent, text, move, expected) in enumerate(phrases):
         for voice, rate in combos if args.grid else [combos[n % len(combos)]]:
             speaker.configure(voice, rate)
-            audio = phone_channel(speaker.synthesize(text), 8000 if n % 2 == 0 else 16000, rng)
+            audio = phone_channel(speaker.synthesize(text), 8000 if n % 2 == 0 else 16000, rng, args.snr)
+            audio = voiced_span(audio)  # as `Recognizer.transcribe` decodes a committed turn
             utterances += 1
             for model in (DOMAIN, GENERAL):
                 if model == GENERAL and args.no_general:
@@ -151,9 +153,10 @@ def main(argv: list[str] | None = None) -> int:
                 latency[model].append(time.perf_counter() - t0)
                 totals[model].add(score(agent, text, heard, move, expected))
     speaker.configure(VOICES[0], 175)
+    noise = f"{args.snr:.0f} dB SNR" if args.snr > 0 else "no noise"
     print(
         f"recognition: {utterances} utterances ({len(phrases)} phrases; voices {', '.join(VOICES)}; "
-        f"{'/'.join(map(str, RATES))} wpm; 300-3400 Hz at 8/16 kHz; {SNR_DB:.0f} dB SNR); "
+        f"{'/'.join(map(str, RATES))} wpm; 300-3400 Hz at 8/16 kHz; {noise}); "
         f"domain model built in {build_s:.1f} s"
     )
     print(f"{'model':<26}{'WER':>8}{'intent':>9}{'arguments':>11}{'latency p50':>13}{'p95':>8}")
