@@ -63,12 +63,15 @@ def word_errors(reference: list[str], hypothesis: list[str]) -> int:
     return row[-1]
 
 
-def phone_channel(pcm24: bytes, rate: int, rng: np.random.Generator, snr_db: float = SNR_DB) -> bytes:
+def phone_channel(
+    pcm24: bytes, rate: int, rng: np.random.Generator, snr_db: float = SNR_DB, band: bool = True
+) -> bytes:
     """24 kHz speech as a phone line delivers it, back at 16 kHz for the recognizer."""
     narrow = np.frombuffer(_resample_linear(pcm24, 24000, rate), dtype="<i2").astype(np.float64)
     spectrum = np.fft.rfft(narrow)
     freqs = np.fft.rfftfreq(len(narrow), 1 / rate)
-    spectrum[(freqs < 300) | (freqs > 3400)] = 0
+    if band:
+        spectrum[(freqs < 300) | (freqs > 3400)] = 0
     band = np.fft.irfft(spectrum, len(narrow))
     power = np.mean(band**2) if len(band) else 0.0
     noisy = band + rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), len(band)) if snr_db > 0 else band
@@ -122,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", action="store_true", help="every phrase in every voice and rate")
     parser.add_argument("--no-general", action="store_true", help="skip the (slow) general-model column")
     parser.add_argument("--snr", type=float, default=SNR_DB, help="noise level in dB SNR; 0 = no noise (clean)")
+    parser.add_argument(
+        "--wideband", action="store_true", help="16 kHz without the 300-3400 Hz band limit (as `make call` streams)"
+    )
     args = parser.parse_args(argv)
     phrases = PHRASES[: args.limit] if args.limit else PHRASES
     started = time.monotonic()
@@ -136,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, (agent, text, move, expected) in enumerate(phrases):
         for voice, rate in combos if args.grid else [combos[n % len(combos)]]:
             speaker.configure(voice, rate)
-            audio = phone_channel(speaker.synthesize(text), 8000 if n % 2 == 0 else 16000, rng, args.snr)
+            rate_in = 16000 if args.wideband or n % 2 else 8000
+            audio = phone_channel(speaker.synthesize(text), rate_in, rng, args.snr, band=not args.wideband)
             audio = voiced_span(audio)  # as `Recognizer.transcribe` decodes a committed turn
             utterances += 1
             for model in (DOMAIN, GENERAL):
@@ -153,10 +160,11 @@ def main(argv: list[str] | None = None) -> int:
                 latency[model].append(time.perf_counter() - t0)
                 totals[model].add(score(agent, text, heard, move, expected))
     speaker.configure(VOICES[0], 175)
+    channel = "16 kHz wideband" if args.wideband else "300-3400 Hz at 8/16 kHz"
     noise = f"{args.snr:.0f} dB SNR" if args.snr > 0 else "no noise"
     print(
         f"recognition: {utterances} utterances ({len(phrases)} phrases; voices {', '.join(VOICES)}; "
-        f"{'/'.join(map(str, RATES))} wpm; 300-3400 Hz at 8/16 kHz; {noise}); "
+        f"{'/'.join(map(str, RATES))} wpm; {channel}; {noise}); "
         f"domain model built in {build_s:.1f} s"
     )
     print(f"{'model':<26}{'WER':>8}{'intent':>9}{'arguments':>11}{'latency p50':>13}{'p95':>8}")
