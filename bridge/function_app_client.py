@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from bridge import telemetry
+from bridge.contract import EventType
 from bridge.session import AgentConfig
 
 log = logging.getLogger("bridge.function_app")
@@ -206,7 +207,7 @@ class EventBatcher:
         self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
         self._full = asyncio.Event()
 
-    def add(self, event_type: str, **fields: Any) -> None:
+    def add(self, event_type: EventType, **fields: Any) -> None:
         """Record an event now (timestamped); it is sent with the next batch."""
         self._seq += 1
         self._events.append({"type": event_type, **fields, "ts": now_iso(), "seq": self._seq})

@@ -26,6 +26,7 @@ from websockets.frames import CloseCode
 from bridge import acs_protocol as acs
 from bridge import realtime_protocol as rt
 from bridge import telemetry
+from bridge.contract import EventType, ToolControl
 from bridge.events import (
     AgentAudio,
     AgentAudioDone,
@@ -180,11 +181,11 @@ class CallRelay:
             self._model = await self._deps.connector.open()
         except ModelConnectError as exc:
             self._log.error("model session could not be opened: %s", exc)
-            self._events.add("model_failed", reason=f"connect failed: {exc}")
+            self._events.add(EventType.MODEL_FAILED, reason=f"connect failed: {exc}")
             self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
             return
         if not self._configure_model(greet=True):
-            self._events.add("model_failed", reason="model closed during set-up")
+            self._events.add(EventType.MODEL_FAILED, reason="model closed during set-up")
             self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
             return
         self._log.info("connected: agent=%s rate=%d", self.session.agent.agent, media.sample_rate)
@@ -243,7 +244,7 @@ class CallRelay:
         await self._acs.close(code, text)
         self._log.info("ended: %s (close %d %s)", reason.value, code, code.name)
         self._deps.telemetry.calls_ended.add(1, {"reason": reason.value})
-        self._events.add("media_ended", reason=reason.value)
+        self._events.add(EventType.MEDIA_ENDED, reason=reason.value)
         if not await self._events.flush_until_delivered(_FINAL_FLUSH_SECONDS):
             self._log.error("%d final events not delivered within %.0f s", self._events.pending, _FINAL_FLUSH_SECONDS)
         session.transition(CallState.ENDED)
@@ -300,7 +301,7 @@ class CallRelay:
             self._deps.telemetry.relay_latency.record(elapsed)
 
     def _handle_caller_dtmf(self, event: CallerDtmf) -> None:
-        self._events.add("dtmf", digit=event.digit)
+        self._events.add(EventType.DTMF, digit=event.digit)
         self._send_model(rt.user_text(f"[The caller pressed the {event.digit} key on the keypad.]"))
         self.session.needs_response = True
         self._request_response_if_due()
@@ -333,7 +334,7 @@ class CallRelay:
                 return
             self._log.warning("model connection lost (close code %s)", model.close_code)
             if not await self._reconnect():
-                self._events.add("model_failed", reason="model connection lost; reconnect failed")
+                self._events.add(EventType.MODEL_FAILED, reason="model connection lost; reconnect failed")
                 self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
                 return
 
@@ -381,16 +382,16 @@ class CallRelay:
         elif isinstance(event, ResponseDone):
             session.response_active = False
             if event.usage:
-                self._events.add("usage", usage=event.usage)
+                self._events.add(EventType.USAGE, usage=event.usage)
             self._request_response_if_due()
         elif isinstance(event, ToolCallRequested):
             self._start_tool(event)
         elif isinstance(event, CallerTranscript):
             session.remember("caller", event.text)
-            self._events.add("transcript", role="caller", text=event.text)
+            self._events.add(EventType.TRANSCRIPT, role="caller", text=event.text)
         elif isinstance(event, AgentTranscript):
             session.remember("agent", event.text)
-            self._events.add("transcript", role="agent", text=event.text)
+            self._events.add(EventType.TRANSCRIPT, role="agent", text=event.text)
         elif isinstance(event, ModelError):
             self._log.warning("model error %s: %s", event.code or event.error_type, event.message[:200])
 
@@ -405,7 +406,7 @@ class CallRelay:
             self._send_model(rt.truncate_item(item.item_id, item.played_ms))
         self._deps.metrics.barge_ins += 1
         played = cut[0].played_ms if cut else 0
-        self._events.add("barge_in", played_ms=played)
+        self._events.add(EventType.BARGE_IN, played_ms=played)
         self._log.info("barge-in after %d ms of agent audio", played)
 
     # --- tools --------------------------------------------------------------------------------
@@ -444,7 +445,7 @@ class CallRelay:
                 return
             if result.session is not None:
                 self._hand_off(result.session, result.agent)
-            if result.ok and result.control == "escalate":
+            if result.ok and result.control == ToolControl.ESCALATE:
                 deps.telemetry.escalations.add(1)
                 self._events.poll_notices = True  # until the transfer's fate is known
             self._send_model(rt.function_call_output(request.tool_call_id, result.output))
@@ -455,7 +456,7 @@ class CallRelay:
 
     def _report_tool(self, request: ToolCallRequested, output: str, *, ok: bool, duration_ms: int) -> None:
         self._events.add(
-            "tool_call",
+            EventType.TOOL_CALL,
             name=request.name,
             arguments=_json_or_text(request.arguments),
             output=output,
@@ -491,7 +492,7 @@ class CallRelay:
             self.session.agent.session = new_session
             if agent:
                 self.session.agent.agent = agent
-        self._events.add("agent_changed", agent=agent or "")
+        self._events.add(EventType.AGENT_CHANGED, agent=agent or "")
         self._log.info("handed off to agent %s", agent or "(unnamed)")
 
     def _request_response_if_due(self) -> None:

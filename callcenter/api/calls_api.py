@@ -12,6 +12,7 @@ from callcenter.agents.profiles import get_profile
 from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
 from callcenter.api.http import api_handler, json_response, query_int, read_valid_json
 from callcenter.api.routing import endpoint, path_parameter, query_parameter
+from callcenter.calls import Direction
 from callcenter.config import get_settings
 from callcenter.errors import InvalidInput
 from callcenter.store import calls as store
@@ -69,7 +70,7 @@ async def start_outbound_call(req: func.HttpRequest, client: df.DurableOrchestra
     call_limiter.check(client_key(req), settings.session_rate_limit_per_minute)
     record = store.CallRecord(
         call_id=f"out-{uuid.uuid4().hex[:24]}",
-        direction=store.Direction.OUTBOUND,
+        direction=Direction.OUTBOUND,
         agent=profile.name,
         from_number=settings.require_acs().phone_number,
         to_number=number,
@@ -90,7 +91,7 @@ async def start_outbound_call(req: func.HttpRequest, client: df.DurableOrchestra
     tag="phone",
     parameters=(
         query_parameter("direction", "inbound or outbound", {"enum": ["inbound", "outbound"]}),
-        query_parameter("outcome", "completed, transferred, no-answer, ..."),
+        query_parameter("outcome", "completed, transferred, no_answer, ..."),
         query_parameter("from", "ISO date-time, inclusive"),
         query_parameter("to", "ISO date-time"),
         query_parameter("limit", "page size (1-100)", {"type": "integer"}),
@@ -101,7 +102,7 @@ async def start_outbound_call(req: func.HttpRequest, client: df.DurableOrchestra
 async def list_calls(req: func.HttpRequest) -> func.HttpResponse:
     guard(req)
     direction = req.params.get("direction") or None
-    if direction and direction not in {d.value for d in store.Direction}:
+    if direction and direction not in {d.value for d in Direction}:
         raise InvalidInput("direction must be inbound or outbound")
     records, token = await store.list_calls(
         get_settings(),

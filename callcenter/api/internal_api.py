@@ -15,6 +15,8 @@ from callcenter.api import schemas
 from callcenter.api.agents_api import function_call_body
 from callcenter.api.http import api_handler, json_response, read_valid_json
 from callcenter.api.routing import endpoint, path_parameter
+from callcenter.calls import CallEvent, CallEventKind, EventsResponse
+from callcenter.calls.kinds import BRIDGE_CONTROL_KINDS
 from callcenter.config import get_settings
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
@@ -45,8 +47,6 @@ EVENTS_REQUEST = {
     },
     "required": ["events"],
 }
-# Bridge events that change the call's course: raised on its orchestration.
-CONTROL_EVENTS = {"media_ended", "model_failed"}
 
 
 @endpoint(
@@ -100,7 +100,11 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     result = await get_registry().execute(body["name"], body.get("arguments"), context)
     if result.control is not None:
         details = parse_arguments(body.get("arguments"))  # already validated by execute()
-        await raise_call_event(client, call_id, {"kind": result.control.value, **details})
+        event: CallEvent = {"kind": result.control, "time": store.now_iso()}
+        for name in ("reason", "summary"):
+            if isinstance(details.get(name), str):
+                event[name] = details[name]
+        await raise_call_event(client, call_id, event)
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
         log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
@@ -131,7 +135,23 @@ async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClie
     stored = [redact_event(e) for e in events] if settings.redact_transcripts else events
     await store.append_events(settings, call_id, stored, batch_key)
     for event in events:
-        if event["type"] in CONTROL_EVENTS:
-            await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})
-    notices = await store.take_notices(settings, call_id)
-    return json_response({"stored": len(events), "notices": notices}, 202)
+        control = bridge_control_event(event)
+        if control is not None:
+            await raise_call_event(client, call_id, control)
+    response: EventsResponse = {"stored": len(events), "notices": await store.take_notices(settings, call_id)}
+    return json_response(response, 202)
+
+
+def bridge_control_event(event: dict[str, Any]) -> CallEvent | None:
+    """The orchestration event of a bridge event that changes the call's course (`media_ended`,
+    `model_failed`), carrying the bridge's own timestamp; None for the others."""
+    try:
+        kind = CallEventKind(event["type"])
+    except ValueError:
+        return None
+    if kind not in BRIDGE_CONTROL_KINDS:
+        return None
+    control: CallEvent = {"kind": kind, "reason": str(event.get("reason") or "")}
+    if isinstance(event.get("ts"), str):
+        control["time"] = event["ts"]
+    return control

@@ -20,12 +20,11 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from callcenter.calls import CALL_EVENT, CallStatus, Outcome
 from callcenter.orchestrations import call_activities as act
-from callcenter.store.calls import CallStatus, Outcome
 
 bp = df.Blueprint()
 
-CALL_EVENT = "call_event"
 GOODBYE_SECONDS = 4
 HOLD_SECONDS = 3
 TRANSFER_WAIT_SECONDS = 60

@@ -16,6 +16,7 @@ from azure.core.exceptions import HttpResponseError
 
 from callcenter.api.http import api_handler, json_response, read_json
 from callcenter.api.routing import endpoint
+from callcenter.calls import CallEventKind, Direction
 from callcenter.config import get_settings
 from callcenter.errors import InvalidInput
 from callcenter.store import calls as store
@@ -49,7 +50,7 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
     agent = settings.phone_agents.get(to_number, settings.default_agent)
     record = store.CallRecord(
         call_id=call_id,
-        direction=store.Direction.INBOUND,
+        direction=Direction.INBOUND,
         agent=agent,
         from_number=from_number,
         to_number=to_number,
@@ -72,7 +73,13 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
     except HttpResponseError as exc:
         log.warning("call %s: answer failed (%s)", call_id, exc.status_code)
         await raise_call_event(
-            client, call_id, {"kind": "AnswerFailed", "resultInformation": {"code": exc.status_code}}
+            client,
+            call_id,
+            {
+                "kind": CallEventKind.ANSWER_FAILED,
+                "time": store.now_iso(),
+                "resultInformation": {"code": exc.status_code},
+            },
         )
         return None
     await store.update_call(settings, call_id, call_connection_id=properties.call_connection_id)

@@ -7,9 +7,10 @@ from typing import Any
 
 from callcenter.agents.profiles import get_profile
 from callcenter.business_hours import OpeningHours
+from callcenter.calls import CallEventKind
 from callcenter.config import get_settings
 from callcenter.errors import NotFound
-from callcenter.tools.registry import CallControl, Channel, Tool, ToolContext, ToolError
+from callcenter.tools.registry import Channel, Tool, ToolContext, ToolError
 
 
 async def handoff_to_agent(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def tools() -> list[Tool]:
             },
             escalate_to_human,
             channels=frozenset({Channel.PHONE}),
-            control=CallControl.ESCALATE,
+            control=CallEventKind.ESCALATE,
         ),
         Tool(
             "end_call",
@@ -93,6 +94,6 @@ def tools() -> list[Tool]:
                 "additionalProperties": False,
             },
             end_call,
-            control=CallControl.END_CALL,
+            control=CallEventKind.END_CALL,
         ),
     ]

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from callcenter.calls import CallEventKind
 from callcenter.errors import NotFound
 from callcenter.tools.validation import compile_schema, validate_arguments
 
@@ -19,14 +20,6 @@ log = logging.getLogger("callcenter.tools")
 class Channel(enum.StrEnum):
     WEB = "web"
     PHONE = "phone"
-
-
-class CallControl(enum.StrEnum):
-    """What a call-control tool asks the call's orchestration to do."""
-
-    ESCALATE = "escalate"
-    END_CALL = "end_call"
-    VOICEMAIL = "voicemail"
 
 
 class ToolError(Exception):
@@ -62,7 +55,7 @@ class Tool:
     parameters: dict[str, Any]
     executor: Executor
     channels: frozenset[Channel] = frozenset({Channel.WEB, Channel.PHONE})
-    control: CallControl | None = None
+    control: CallEventKind | None = None
     pack: str = "common"
     # Agents a declared (HTTP/OpenAPI) tool is offered to; empty = every agent. Pack tools are
     # offered through the profiles' own tool lists instead.
@@ -89,7 +82,7 @@ class ToolResult:
     output: dict[str, Any]
     ok: bool
     duration_ms: float
-    control: CallControl | None = None
+    control: CallEventKind | None = None
     handoff_agent: str | None = None
 
 

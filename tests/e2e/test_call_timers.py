@@ -160,4 +160,4 @@ async def test_no_answer_timer_gives_up_on_a_ringing_outbound_call(running: Runn
         await asyncio.sleep(0.1)
     await running.clock.advance(timedelta(seconds=NO_ANSWER_SECONDS + 1))
     record = await record_when(running, call_id, "status", "ended")
-    assert record["outcome"] == "no-answer" and record["answered_at"] == ""
+    assert record["outcome"] == "no_answer" and record["answered_at"] == ""
