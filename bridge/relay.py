@@ -369,7 +369,6 @@ class CallRelay:
         playback = self._playback
         assert playback is not None
         if isinstance(event, AgentAudio):
-            session.audio_produced = True
             playback.enqueue_b64(event.item_id, event.audio_b64)
             self._deps.pacer.pump(playback)  # what is due goes out now; the pacer sends the rest on time
         elif isinstance(event, AgentAudioDone):
@@ -477,17 +476,12 @@ class CallRelay:
         self._request_response_if_due()
 
     def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:
-        """Switch the live session to another agent's instructions and tools."""
-        session_config = dict(new_session)
-        if self.session.audio_produced:
-            # The voice cannot change once the model has produced audio; leave it out.
-            audio = dict(session_config.get("audio") or {})
-            output = dict(audio.get("output") or {})
-            output.pop("voice", None)
-            if audio:
-                audio["output"] = output
-                session_config["audio"] = audio
-        self._send_model(rt.session_update(session_config))
+        """Switch the live session to another agent's instructions and tools.
+
+        The function app's handoff session carries no voice (docs/internal-api.md), so the call
+        keeps the voice it started with; it is sent as is.
+        """
+        self._send_model(rt.session_update(dict(new_session)))
         if self.session.agent is not None:
             self.session.agent.session = new_session
             if agent:

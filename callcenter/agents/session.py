@@ -26,16 +26,18 @@ def realtime_session(
     channel: Channel,
     *,
     deployment: str | None = None,
-    include_voice: bool = True,
     context: Mapping[str, str] | None = None,
+    handoff: bool = False,
 ) -> dict[str, Any]:
     """The `session` of a GA `session.update` (or of a client secret request).
 
-    `include_voice=False` is for handoffs: the Realtime API refuses a voice change once the session
-    has produced audio, so the specialist keeps the voice the call started with.
+    `handoff=True` builds the session of a specialist taking over a live conversation: it has no
+    `voice`, because the Realtime API refuses a voice change once the session has produced audio,
+    so the specialist speaks in the voice the conversation started with. This is the one place
+    that rule lives; the bridge and the browser send a handoff session as they get it.
     """
     output: dict[str, Any] = {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE}}
-    if include_voice:
+    if not handoff:
         output["voice"] = profile.voice
     session: dict[str, Any] = {
         "type": "realtime",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -13,6 +14,7 @@ from callcenter.api import schemas
 from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
 from callcenter.api.http import json_response, read_valid_json
 from callcenter.api.routing import endpoint, query_parameter
+from callcenter.calls import FunctionCallBody
 from callcenter.config import get_settings
 from callcenter.errors import InvalidInput, NotFound
 from callcenter.tools.catalog import get_registry
@@ -56,15 +58,21 @@ async def list_tools(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"tools": registry.definitions(channel, names), "tool_choice": "auto"})
 
 
-def function_call_body(result: ToolResult, call_id: str | None, channel: Channel) -> dict[str, object]:
-    """The response to a tool call, shared by the web endpoint and the bridge's internal one."""
-    body: dict[str, object] = {"call_id": call_id, "output": json.dumps(result.output), "ok": result.ok}
+def function_call_body(
+    result: ToolResult, call_id: str | None, channel: Channel, context: Mapping[str, str] | None = None
+) -> FunctionCallBody:
+    """The response to a tool call, shared by the web endpoint and the bridge's internal one.
+
+    On a handoff the specialist's session carries the conversation's `context` (a campaign's facts,
+    what is known about the caller) as the first agent's did.
+    """
+    body: FunctionCallBody = {"call_id": call_id, "output": json.dumps(result.output), "ok": result.ok}
     if result.control:
         body["control"] = result.control.value
     if result.handoff_agent:
         profile = get_profile(result.handoff_agent)
         body["agent"] = profile.name
-        body["session"] = realtime_session(profile, get_registry(), channel, include_voice=False)
+        body["session"] = realtime_session(profile, get_registry(), channel, context=context, handoff=True)
     return body
 
 

@@ -108,7 +108,7 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
         log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
-    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE))
+    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE, record.context))
 
 
 @endpoint(
