@@ -21,7 +21,7 @@ class RateLimiter:
     """A sliding one-minute window per client, kept in this instance's memory.
 
     Each Functions instance limits on its own, so the effective limit scales with the instance
-    count; that bounds cost per instance, which is the point (see README, security table).
+    count; that bounds cost per instance, which is the point (see docs/security.md).
     """
 
     def __init__(self) -> None:

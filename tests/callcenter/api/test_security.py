@@ -1,4 +1,4 @@
-"""The README's security table covers every endpoint; browser guards on tools and same-origin defaults."""
+"""docs/security.md's table covers every endpoint; browser guards on tools and same-origin defaults."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ EVENT_GRID_TRIGGER = re.compile(r"^@\w+\.event_grid_trigger\(", re.MULTILINE)
 
 
 def security_table() -> dict[tuple[str, str], str]:
-    """(method, path) -> protection, from README's "## Security" section."""
-    readme = (REPO / "README.md").read_text()
+    """(method, path) -> protection, from docs/security.md's "## Security" section."""
+    readme = (REPO / "docs" / "security.md").read_text()
     section = readme.split("\n## Security\n", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
@@ -51,12 +51,12 @@ def test_every_served_endpoint_is_in_the_security_table() -> None:
     table, served = security_table(), served_endpoints()
     assert len(served) > 25
     missing = sorted(set(served) - set(table))
-    assert missing == [], f"add these endpoints to README ## Security: {missing}"
+    assert missing == [], f"add these endpoints to docs/security.md: {missing}"
 
 
 def test_the_security_table_lists_no_endpoint_that_is_gone() -> None:
     stale = sorted(set(security_table()) - set(served_endpoints()) - PLATFORM)
-    assert stale == [], f"README ## Security lists endpoints nothing serves: {stale}"
+    assert stale == [], f"docs/security.md lists endpoints nothing serves: {stale}"
 
 
 def test_function_key_endpoints_are_documented_as_such_and_anonymous_ones_are_not() -> None:
