@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from callcenter.agents.profiles import AgentProfile
-from callcenter.tools.registry import Channel, ToolRegistry
+from callcenter.agents.profiles import AgentProfile, get_profile
+from callcenter.calls import FunctionCallBody
+from callcenter.tools.registry import Channel, ToolContext, ToolRegistry, ToolResult
 
 SAMPLE_RATE = 24_000
 TRANSCRIPTION_MODEL = "whisper-1"
@@ -56,3 +58,40 @@ def realtime_session(
     if deployment:
         session["model"] = deployment
     return session
+
+
+def tool_context(
+    profile: AgentProfile,
+    channel: Channel,
+    *,
+    call_id: str | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> ToolContext:
+    """What a tool run by `profile`'s agent may know: the channel, the call, its facts, and which
+    agents it may hand over to."""
+    handoffs = {name: get_profile(name).display_name for name in profile.handoffs}
+    return ToolContext(
+        channel=channel, agent=profile.name, call_id=call_id, variables=variables or {}, handoffs=handoffs
+    )
+
+
+def function_call_body(
+    result: ToolResult,
+    call_id: str | None,
+    channel: Channel,
+    registry: ToolRegistry,
+    context: Mapping[str, str] | None = None,
+) -> FunctionCallBody:
+    """The response to a tool call, shared by the web endpoint and the bridge's internal one.
+
+    On a handoff the specialist's session carries the conversation's `context` (a campaign's facts,
+    what is known about the caller) as the first agent's did.
+    """
+    body: FunctionCallBody = {"call_id": call_id, "output": json.dumps(result.output), "ok": result.ok}
+    if result.control:
+        body["control"] = result.control.value
+    if result.handoff_agent:
+        profile = get_profile(result.handoff_agent)
+        body["agent"] = profile.name
+        body["session"] = realtime_session(profile, registry, channel, context=context, handoff=True)
+    return body

@@ -10,19 +10,18 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile
-from callcenter.agents.session import realtime_session
+from callcenter.agents.session import function_call_body, realtime_session, tool_context
 from callcenter.api import schemas
-from callcenter.api.agents_api import function_call_body
-from callcenter.api.http import api_handler, json_response, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter
 from callcenter.calls import CallEvent, CallEventKind, EventsResponse
 from callcenter.calls.kinds import BRIDGE_CONTROL_KINDS
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
 from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
-from callcenter.tools.registry import Channel, ToolContext
+from callcenter.tools.registry import Channel
 from callcenter.tools.validation import parse_arguments
 
 log = logging.getLogger("callcenter.internal")
@@ -88,15 +87,14 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
     response=schemas.FUNCTION_CALL_RESPONSE,
     parameters=CALL_PARAMETER,
     errors=(400, 401, 404, 413, 422),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]
     body = read_valid_json(req, schemas.FUNCTION_CALL_REQUEST)
     record = await store.get_call(settings, call_id)
-    context = ToolContext(channel=Channel.PHONE, agent=record.agent, call_id=call_id, variables=record.context)
+    context = tool_context(get_profile(record.agent), Channel.PHONE, call_id=call_id, variables=record.context)
     result = await get_registry().execute(body["name"], body.get("arguments"), context)
     if result.control is not None:
         details = parse_arguments(body.get("arguments"))  # already validated by execute()
@@ -108,7 +106,7 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
         log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
-    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE, record.context))
+    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE, get_registry(), record.context))
 
 
 @endpoint(
@@ -122,9 +120,8 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     status=202,
     parameters=CALL_PARAMETER,
     errors=(400, 401, 404, 413),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]

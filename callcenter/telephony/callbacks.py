@@ -13,10 +13,10 @@ from typing import Any, cast
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api.http import api_handler, json_response, read_json
-from callcenter.api.routing import endpoint, path_parameter
 from callcenter.calls import ACS_EVENT_PREFIX, CallEvent, CallEventKind
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_json
+from callcenter.endpoints.routing import endpoint, path_parameter
 from callcenter.errors import InvalidInput
 from callcenter.store import calls as store
 from callcenter.telephony.callback_auth import verify_acs_request
@@ -64,9 +64,8 @@ def to_call_event(cloud_event: Any) -> tuple[str, CallEvent | None]:
     request={"type": "array", "items": {"type": "object"}},
     parameters=(path_parameter("callId", "the call id"),),
     errors=(400, 401, 413, 503),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_callback(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     acs = settings.require_acs()

@@ -14,10 +14,10 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.core.exceptions import HttpResponseError
 
-from callcenter.api.http import api_handler, json_response, read_json
-from callcenter.api.routing import endpoint
 from callcenter.calls import CallEventKind, Direction
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_json
+from callcenter.endpoints.routing import endpoint
 from callcenter.errors import InvalidInput
 from callcenter.store import calls as store
 from callcenter.telephony.acs_client import call_automation_client, media_streaming
@@ -105,9 +105,8 @@ async def incoming_call(event: func.EventGridEvent, client: df.DurableOrchestrat
     request={"type": "array", "items": {"type": "object"}},
     auth=func.AuthLevel.FUNCTION,
     errors=(400, 401, 413, 503),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def event_grid_webhook(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     events = read_json(req)
     events = events if isinstance(events, list) else [events]

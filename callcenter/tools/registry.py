@@ -39,6 +39,9 @@ class ToolContext:
     agent: str
     call_id: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
+    # The agents this agent may hand over to, name -> display name (filled by
+    # `callcenter.agents.session.tool_context`: tools sit below agents and never read profiles).
+    handoffs: Mapping[str, str] = field(default_factory=dict)
 
 
 DECLARED_PACKS = frozenset({"http", "openapi"})

@@ -1,4 +1,8 @@
-"""Guards for endpoints that cost money: per-client rate limits, allowed origins, signed-in users."""
+"""Guards for endpoints a browser calls: allowed origins, signed-in users, per-client rate limits.
+
+An endpoint declares its guard (`endpoint(..., guard=BrowserGuard(...))`) and the declaration
+applies it before the handler runs, so every browser-facing endpoint is guarded the same way.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,13 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from callcenter.config import Settings, get_settings
 from callcenter.errors import Forbidden, RateLimited, Unauthorized
 
 MAX_TRACKED_CLIENTS = 10_000
@@ -49,6 +56,13 @@ class RateLimiter:
             self._hits[key] = hits
             while len(self._hits) > MAX_TRACKED_CLIENTS:
                 self._hits.popitem(last=False)
+
+    def refund(self, key: str) -> None:
+        """Take back `key`'s latest request (it was refused and cost nothing)."""
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                hits.pop()
 
 
 def client_key(req: func.HttpRequest) -> str:
@@ -94,3 +108,65 @@ def signed_in_user(req: func.HttpRequest) -> str:
     if not isinstance(user, str) or not user:
         raise Unauthorized("malformed client principal", code="sign_in_required")
     return user
+
+
+def caller_identity(req: func.HttpRequest, settings: Settings) -> str:
+    """Who a rate limit counts: the signed-in user when sign-in is required, else the client address.
+
+    Raises:
+        Unauthorized: sign-in is required and the request has no valid principal.
+    """
+    return signed_in_user(req) if settings.require_signed_in_user else client_key(req)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A per-client limit; endpoints that declare the same `RateLimit` share its window."""
+
+    name: str
+    per_minute: Callable[[Settings], int]
+    limiter: RateLimiter = field(default_factory=RateLimiter, compare=False)
+
+
+TOOL_CALLS_PER_MINUTE = 300  # per client and instance; a lively conversation makes a few a minute
+SESSIONS = RateLimit("web sessions", lambda s: s.session_rate_limit_per_minute)
+# Placing calls costs money: one call or one campaign counts the same.
+OUTBOUND_CALLS = RateLimit("outbound calls", lambda s: s.session_rate_limit_per_minute)
+TOOL_CALLS = RateLimit("tool calls", lambda _: TOOL_CALLS_PER_MINUTE)
+RATE_LIMITS = (SESSIONS, OUTBOUND_CALLS, TOOL_CALLS)
+
+
+def clear_rate_limits() -> None:
+    """Forget every client's recent requests (tests; a restarted instance starts empty too)."""
+    for limit in RATE_LIMITS:
+        limit.limiter.clear()
+
+
+@dataclass(frozen=True)
+class BrowserGuard:
+    """The guards of an endpoint a browser calls: an allowed `Origin` (`CORS_ALLOWED_ORIGINS`),
+    a signed-in user when `REQUIRE_SIGNED_IN_USER` is set, and an optional per-client rate limit."""
+
+    rate_limit: RateLimit | None = None
+
+    def check(self, req: func.HttpRequest) -> str:
+        """Who is calling (for `refund`).
+
+        Raises:
+            Forbidden, Unauthorized, RateLimited: the request may not proceed.
+        """
+        settings = get_settings()
+        check_origin(req, settings.cors_allowed_origins)
+        who = caller_identity(req, settings)
+        if self.rate_limit is not None:
+            self.rate_limit.limiter.check(who, self.rate_limit.per_minute(settings))
+        return who
+
+    def refund(self, who: str) -> None:
+        """A request the handler refused (bad input, unknown agent, missing configuration) spent
+        nothing, so it does not count against the limit."""
+        if self.rate_limit is not None:
+            self.rate_limit.limiter.refund(who)
+
+
+BROWSER = BrowserGuard()  # origin and sign-in, no rate limit

@@ -23,6 +23,18 @@ RETRY_AFTER_SECONDS = 5
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 Handler = Callable[..., Awaitable[func.HttpResponse]]
+# The body of every error response (`error_response`).
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
