@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from bridge.contract import EventType
 from bridge.function_app_client import EventBatcher, FunctionAppClient
-from tests.devstack.realtime.harness import serve_in_loop
+from tests.support.servers import serve_in_loop
 
 
 def _function_app(stored: list[dict[str, Any]], answers: list[int]) -> Starlette:

@@ -22,7 +22,8 @@ from devstack.realtime import build_state, create_app
 from devstack.realtime.speech import tone_voice
 from devstack.realtime.state import SimulatorState
 from devstack.realtime.webrtc_audio import AgentVoiceTrack
-from tests.devstack.realtime.harness import API_KEY, serve_in_loop
+from tests.devstack.realtime.harness import API_KEY
+from tests.support.servers import serve_in_loop
 
 CALLS = "/openai/v1/realtime/calls"
 SCENARIO = {
