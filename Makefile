@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench call venv node-deps chromium clean
+.PHONY: run test lint bench call venv node-deps chromium infra-tools shellcheck clean
 
 $(STAMP): requirements.txt requirements-dev.txt bridge/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ $(E2E): tests/frontend/package.json tests/frontend/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix tests/frontend --no-audit --no-fund --loglevel=error
 	touch $(E2E)
 
+# checkov (policy checks of infra/) in its own venv: its pins conflict with requirements-dev.txt.
+INFRA_VENV := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
+
+$(INFRA_STAMP): requirements-infra.txt
+	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-infra.txt
+	touch $(INFRA_STAMP)
+
+shellcheck:
+	command -v shellcheck >/dev/null || (apt-get update -q && apt-get install -y -q shellcheck)
+
+infra-tools: $(INFRA_STAMP) shellcheck
+
 # Browser tests use Debian's Chromium (never a browser a tool downloads).
 chromium:
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
@@ -51,7 +65,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: lint node-deps chromium
+test: lint node-deps chromium infra-tools
 	cd frontend && npm run lint && npm test
 	npm run --prefix frontend build
 	$(PY) -m pytest -q --durations=15

@@ -18,6 +18,12 @@ complete, p50/p99 of the host's handling time for ACS callbacks, Event Grid deli
 bridge's internal calls (from the host's `function X -> status in N ms` log lines), errors
 (missing or incomplete records, non-2xx answers, callbacks ACS had to retry), and each process's CPU
 (user + system, from /proc) per call-second: what N calls would need from the machine.
+
+With `--costs`, a second table gives the per-call figures docs/cost.md is built from: model tokens
+per call-minute (from the usage each record keeps), function executions per call (HTTP and Event Grid
+from the host's log; orchestrator episodes and activities from the Durable engine's history), Table
+Storage transactions per call (Azurite's request log, which costs Azurite some CPU, hence opt-in) and
+the function app's CPU seconds per call.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import asyncio
 import json
 import os
 import re
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -89,6 +96,10 @@ class Level:
     cpu_ms: dict[str, float] = field(default_factory=dict)  # per service, during the level
     call_seconds: float = 0.0  # summed over calls, answer to hang-up
     incomplete: list[dict[str, Any]] = field(default_factory=list)  # for a post-mortem (`--keep`)
+    invocations: Counter[str] = field(default_factory=Counter)  # host log lines per function (HTTP, Event Grid)
+    durable: Counter[str] = field(default_factory=Counter)  # orchestrator episodes and activity runs
+    table_requests: int = 0  # Azurite's request log, with --costs
+    usage: Counter[str] = field(default_factory=Counter)  # summed over complete records: tokens and seconds
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -212,6 +223,10 @@ async def _check_records(stack: Stack, level: Level) -> None:
                     still.append(call)
                 elif not (gap := _missing(detail, "default" if call.direction == "inbound" else "telecom")):
                     level.complete += 1
+                    record = detail["record"]
+                    level.usage["input_tokens"] += int((record.get("usage") or {}).get("input_tokens", 0))
+                    level.usage["output_tokens"] += int((record.get("usage") or {}).get("output_tokens", 0))
+                    level.usage["seconds"] += float(record.get("duration_s") or 0.0)
                 else:
                     level.errors[f"record: {gap}"] += 1
                     level.incomplete.append({"gap": gap, "simulator": call.sim, **detail})
@@ -235,8 +250,37 @@ def _read_host_log(path: Path, offset: int, level: Level) -> None:
         text = log.read().decode(errors="replace")
     for name, status, ms in HOST_LINE.findall(text):
         level.timings.setdefault(name, []).append(float(ms))
+        level.invocations[name] += 1
         if int(status) >= 500 or (int(status) >= 400 and name in TIMED):
             level.errors[f"{name} -> {status}"] += 1
+
+
+# DTFx history event types (devstack/durable/history.py): one OrchestratorStarted per orchestrator
+# episode (each is a billed execution on Azure), one TaskCompleted/TaskFailed per activity run.
+_EPISODE, _ACTIVITY_DONE = 12, (5, 6)
+
+
+def _durable_counts(folder: Path) -> Counter[str]:
+    """Orchestrator episodes and activity runs in the Durable engine's history so far."""
+    counts: Counter[str] = Counter()
+    for path in folder.glob("*.sqlite3"):
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            for (event,) in db.execute("SELECT event FROM history"):
+                kind = json.loads(event).get("EventType")
+                counts["history events"] += 1
+                counts["orchestrator episodes"] += kind == _EPISODE
+                counts["activities"] += kind in _ACTIVITY_DONE
+    return counts
+
+
+def _line_count(path: Path, marker: bytes) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as log:
+        return sum(line.count(marker) for line in log)
+
+
+TABLE_REQUEST = b"TableStorageContextMiddleware: RequestMethod="
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -266,6 +310,33 @@ def report(level: Level) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def cost_report(level: Level) -> str:
+    """The per-call inputs of docs/cost.md (bench/cost_model.py) for one level."""
+    calls = max(level.complete, 1)
+    minutes = level.usage["seconds"] / 60 or float("nan")
+    http = sum(level.invocations.values())
+    cells = [
+        f"{level.target}",
+        f"{level.complete}",
+        f"{level.usage['seconds'] / calls:.1f}",
+        f"{level.usage['input_tokens'] / minutes:.0f} / {level.usage['output_tokens'] / minutes:.0f}",
+        f"{http / calls:.1f}",
+        f"{level.durable['orchestrator episodes'] / calls:.1f}",
+        f"{level.durable['activities'] / calls:.1f}",
+        f"{level.durable['history events'] / calls:.1f}",
+        f"{level.table_requests / calls:.1f}",
+        f"{level.cpu_ms.get('function', 0.0) / 1000 / calls:.3f}",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+COST_HEADER = (
+    "| Concurrent calls | Complete records | Seconds per call | Tokens in / out per call-minute | "
+    "HTTP + Event Grid executions per call | Orchestrator episodes per call | Activities per call | "
+    "History events per call | Table transactions per call | Function CPU s per call |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+)
+
 HEADER = (
     "| Concurrent calls | Seconds | Calls started | Started/s | Complete records | "
     "Callback ms p50 / p99 | IncomingCall ms p50 / p99 | Tool call ms p50 / p99 | Errors | "
@@ -274,7 +345,9 @@ HEADER = (
 )
 
 
-async def run(levels: list[int], seconds: float, data_dir: Path, persist: bool = False) -> list[Level]:
+async def run(
+    levels: list[int], seconds: float, data_dir: Path, persist: bool = False, costs: bool = False
+) -> list[Level]:
     scenario = data_dir / "scenario.json"
     scenario.write_text(json.dumps(SCENARIO))
     stack = build_stack(
@@ -286,6 +359,11 @@ async def run(levels: list[int], seconds: float, data_dir: Path, persist: bool =
         bridge_settings={"BRIDGE_MAX_CALLS": "1000"},
         acs_options=["--voice", "tone"],
     )
+    table_log = data_dir / "logs" / "azurite-requests.log"
+    if costs:
+        table_log.parent.mkdir(parents=True, exist_ok=True)
+        azurite = next(s for s in stack.services if s.name.startswith("azurite"))
+        azurite.argv += ["--debug", str(table_log)]
     results: list[Level] = []
     try:
         await asyncio.to_thread(start, stack, data_dir / "logs", False)
@@ -295,12 +373,16 @@ async def run(levels: list[int], seconds: float, data_dir: Path, persist: bool =
             level = Level(target, seconds)
             offset = host_log.stat().st_size
             cpu_before = _cpu_by_service(stack)
+            durable_before = _durable_counts(data_dir / "durable")
+            tables_before = _line_count(table_log, TABLE_REQUEST)
             await _drive(stack, level, index)
             cpu_after = _cpu_by_service(stack)
             level.cpu_ms = {name: 1000 * (cpu_after[name] - cpu_before.get(name, 0.0)) for name in cpu_after}
             index += len(level.calls)
             await _check_records(stack, level)
             _read_host_log(host_log, offset, level)
+            level.durable = _durable_counts(data_dir / "durable") - durable_before
+            level.table_requests = _line_count(table_log, TABLE_REQUEST) - tables_before
             results.append(level)
             (data_dir / f"incomplete-{target}.json").write_text(json.dumps(level.incomplete, indent=1))
             print(report(level), flush=True)
@@ -314,15 +396,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", default="20,50,100,200", help="concurrent calls per level, comma-separated")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each level keeps its calls live")
     parser.add_argument("--keep", type=Path, help="keep the stack's data and logs in this folder (for a post-mortem)")
+    parser.add_argument("--costs", action="store_true", help="also count what a call uses (docs/cost.md's inputs)")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.calls.split(",") if n.strip()]
     print(HEADER, flush=True)
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
-        asyncio.run(run(levels, args.seconds, args.keep, persist=True))
-        return
-    with tempfile.TemporaryDirectory(prefix="stack-load-") as folder:
-        asyncio.run(run(levels, args.seconds, Path(folder)))
+        results = asyncio.run(run(levels, args.seconds, args.keep, persist=True, costs=args.costs))
+    else:
+        with tempfile.TemporaryDirectory(prefix="stack-load-") as folder:
+            results = asyncio.run(run(levels, args.seconds, Path(folder), costs=args.costs))
+    if args.costs:
+        print("\n" + COST_HEADER)
+        for level in results:
+            print(cost_report(level))
+            calls = max(level.complete, 1)
+            per_function = {name: round(n / calls, 2) for name, n in sorted(level.invocations.items())}
+            print(f"  executions per call by function at {level.target}: {per_function}")
 
 
 if __name__ == "__main__":

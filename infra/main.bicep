@@ -193,6 +193,13 @@ param apiBaseUrl string = ''
 @description('Durable Functions task hub name (host.json reads %DURABLE_TASK_HUB%)')
 param durableTaskHub string = 'callcenter'
 
+@description('Durable Functions backend: AzureStorage (queues and tables of the app storage account) or DurableTaskScheduler (managed; for campaigns that outgrow storage queues, see docs/deploy.md)')
+@allowed([
+  'AzureStorage'
+  'DurableTaskScheduler'
+])
+param durableBackend string = 'AzureStorage'
+
 @description('Memory of one function app instance, MB')
 @allowed([
   512
@@ -282,6 +289,7 @@ var names = {
   containerEnv: 'cae-${token}'
   bridge: 'ca-bridge-${token}'
   staticWebApp: 'swa-${token}'
+  durableScheduler: 'dts-${token}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -461,6 +469,20 @@ var apiSettings = {
   DURABLE_TASK_HUB: durableTaskHub
 }
 
+var useDurableTaskScheduler = durableBackend == 'DurableTaskScheduler'
+
+module durableScheduler 'modules/durable-task-scheduler.bicep' = if (useDurableTaskScheduler) {
+  name: 'durable-task-scheduler'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: names.durableScheduler
+    taskHubName: durableTaskHub
+    apiPrincipalId: apiIdentity.outputs.principalId
+  }
+}
+
 module functionApp 'modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
@@ -486,6 +508,7 @@ module functionApp 'modules/function-app.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     azureOpenAiApiKeySecretUri: keyVault.outputs.azureOpenAiApiKeySecretUri
     acsAccessKeySecretUri: keyVault.outputs.acsAccessKeySecretUri
+    durableTaskSchedulerEndpoint: useDurableTaskScheduler ? durableScheduler!.outputs.endpoint : ''
   }
   // Storage roles before the host starts, or its first start fails on AzureWebJobsStorage.
   dependsOn: [
@@ -580,3 +603,4 @@ output SERVICE_BRIDGE_NAME string = bridge.outputs.name
 output SERVICE_BRIDGE_URI string = 'wss://${bridge.outputs.fqdn}'
 output SERVICE_WEB_NAME string = web.outputs.name
 output SERVICE_WEB_URI string = web.outputs.uri
+output DURABLE_TASK_SCHEDULER_NAME string = useDurableTaskScheduler ? durableScheduler!.outputs.name : ''

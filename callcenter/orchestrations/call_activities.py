@@ -23,6 +23,7 @@ from callcenter.calls import (
 from callcenter.config import get_settings
 from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
+from callcenter.pricing import estimate_call_cost
 from callcenter.store import calls as store
 from callcenter.telephony.acs_client import (
     call_automation_client,
@@ -202,11 +203,7 @@ async def finalize_call(ending: CallEnding) -> dict[str, Any]:
     events = await store.call_events(settings, call_id)
     usage = _usage_totals(events)
     duration = _seconds_between(record.answered_at, ending["ended_at"]) if record.answered_at else 0.0
-    cost = (
-        duration / 60 * settings.price_per_phone_minute
-        + usage["input_tokens"] / 1000 * settings.price_per_1k_input_tokens
-        + usage["output_tokens"] / 1000 * settings.price_per_1k_output_tokens
-    )
+    cost = estimate_call_cost(settings, duration, usage["input_tokens"], usage["output_tokens"])
     transcript = [e for e in events if e.get("type") == "transcript"]
     summary = await _summarise(transcript)
     changes = {

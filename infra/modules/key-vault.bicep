@@ -30,6 +30,10 @@ param acsNameForKey string = ''
 param enablePurgeProtection bool = false
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_109: the function app's Key Vault references, the bridge and the postdeploy hook reach the vault without a VNet; RBAC only
+  // checkov:skip=CKV_AZURE_189: same as CKV_AZURE_109: no VNet in this template, access is by Entra role only
+  // checkov:skip=CKV_AZURE_110: purge protection is the enablePurgeProtection parameter, off by default so azd down --purge can remove a trial
+  // checkov:skip=CKV_AZURE_42: soft delete is on; purge protection follows enablePurgeProtection (see CKV_AZURE_110)
   name: name
   location: location
   tags: tags
@@ -53,6 +57,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 resource callTokenSecretEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41: generated at provision time and read through Key Vault references; an expiry would stop the app, rotation is a redeploy
   parent: vault
   name: 'call-token-secret'
   properties: {
@@ -62,6 +67,7 @@ resource callTokenSecretEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 }
 
 resource functionAppKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41: generated at provision time and read through Key Vault references; an expiry would stop the app, rotation is a redeploy
   parent: vault
   name: 'function-app-key'
   properties: {
@@ -71,6 +77,8 @@ resource functionAppKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
 }
 
 resource openAiKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiApiKey)) {
+  // checkov:skip=CKV_AZURE_41: an Azure service key mirrored for Key Vault references; it rotates with the service's key, an expiry would stop the app
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
   parent: vault
   name: 'azure-openai-api-key'
   properties: {
@@ -84,6 +92,8 @@ resource acs 'Microsoft.Communication/communicationServices@2023-03-31' existing
 }
 
 resource acsKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(acsNameForKey)) {
+  // checkov:skip=CKV_AZURE_41: an Azure service key mirrored for Key Vault references; it rotates with the service's key, an expiry would stop the app
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
   parent: vault
   name: 'acs-access-key'
   properties: {

@@ -23,6 +23,9 @@ param deploymentContainerName string
 param skuName string = 'Standard_LRS'
 
 resource account 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  // checkov:skip=CKV_AZURE_35: Flex Consumption without VNet integration reaches its host storage over the public endpoint; shared keys are off, access is by Entra role only
+  // checkov:skip=CKV_AZURE_59: same as CKV_AZURE_35: public endpoint, Entra-only access, no anonymous blob access
+  // checkov:skip=CKV_AZURE_206: LRS by default keeps a proof of concept cheap; the skuName parameter takes Standard_ZRS or Standard_GRS
   name: name
   location: location
   tags: tags

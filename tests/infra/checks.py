@@ -1,7 +1,13 @@
-"""Static checks of azure.yaml and infra/ (the Bicep compiler cannot run here).
+"""Static checks of azure.yaml and infra/ that the tools cannot do, on pycep-parser's syntax tree.
 
-Each check returns the problems it found, as sentences naming the file and the setting or parameter, so
-test_infra.py can run it on the real files (expect none) and on copies with a planted defect (expect it).
+checkov judges each resource on its own; these checks follow values across files: parameters against
+main.parameters.json, module calls against the modules' parameters and outputs, app settings against what
+callcenter/config.py and bridge/settings.py read, and where secrets may travel. Each check returns the
+problems it found, as sentences naming the file and the setting or parameter, so test_infra.py can run it
+on the real files (expect none) and on copies with a planted defect (expect it).
+
+pycep gives a string literal and a symbol the same shape (a Python str); a str that names a parameter,
+variable, resource or module of the file is read as that symbol.
 """
 
 from __future__ import annotations
@@ -9,14 +15,16 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pycep import BicepParser
 
 from callcenter.config import SETTINGS
-from tests.infra.bicep import BicepFile, Decl, Expr, Obj, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,14 +38,26 @@ PLATFORM_SETTINGS = frozenset(
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         "AZURE_CLIENT_ID",
         "DURABLE_TASK_HUB",
+        # Durable Task Scheduler backend (durableBackend parameter): host.json overrides and the connection.
+        "AzureFunctionsJobHost__extensions__durableTask__storageProvider__type",
+        "AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName",
+        "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
     }
 )
+# Names that look like secrets but hold none, and why.
+NOT_SECRET = {
+    "DURABLE_TASK_SCHEDULER_CONNECTION_STRING": "an endpoint and a client id; the managed identity authenticates",
+}
 # Settings the code reads that Azure deliberately leaves unset, and why.
 UNSET_ON_AZURE = {
     "CALLCENTER_TABLES_CONNECTION": "a connection string needs storage keys; Azure uses the endpoint + identity",
 }
 _SECRET_NAME = re.compile(r"(SECRET|PASSWORD|_KEY$|CONNECTION)")
 _AZD_VALUE = re.compile(r"^\$\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)(?:=(?P<default>[^}]*))?\}$")
+
+
+Tree = dict[str, Any]
+_PARSER = BicepParser()
 
 
 @dataclass
@@ -52,44 +72,102 @@ class Project:
     def exists(self, rel: str) -> bool:
         return rel in self.overrides or (ROOT / rel).exists()
 
-    def bicep(self, rel: str) -> BicepFile:
-        return _parse_cached(self.text(rel), rel)
+    def bicep(self, rel: str) -> Tree:
+        return _parse_cached(self.text(rel))
 
-    def bicep_files(self) -> dict[str, BicepFile]:
+    def bicep_files(self) -> dict[str, Tree]:
         rels = {str(p.relative_to(ROOT)) for p in (ROOT / "infra").rglob("*.bicep")} | {
             r for r in self.overrides if r.endswith(".bicep")
         }
         return {rel: self.bicep(rel) for rel in sorted(rels)}
 
-    def azure_yaml(self) -> dict:
-        return yaml.safe_load(self.text("azure.yaml"))
+    def azure_yaml(self) -> dict[str, Any]:
+        return yaml.safe_load(self.text("azure.yaml"))  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=256)
-def _parse_cached(text: str, rel: str) -> BicepFile:
-    return parse(text, Path(rel))
+def _parse_cached(text: str) -> Tree:
+    return _PARSER.parse(text=text)
 
 
 def _rel(base: str, target: str) -> str:
     return str((ROOT / base).parent.joinpath(target).resolve().relative_to(ROOT))
 
 
-def _secure_param_names(project: Project) -> dict[str, set[str]]:
-    return {rel: f.secure_params() for rel, f in project.bicep_files().items()}
+# ------------------------------------------------------------------------------------------- the tree
+
+
+def _section(tree: Tree, name: str) -> dict[str, Any]:
+    return tree.get(name) or {}
+
+
+def _symbols(tree: Tree) -> set[str]:
+    return {n for s in ("parameters", "variables", "resources", "modules") for n in _section(tree, s)}
+
+
+def _body(decl: dict[str, Any]) -> dict[str, Any]:
+    """A resource's or module's own object, under its condition and loop wrappers."""
+    config = decl.get("config", decl.get("value"))
+    while isinstance(config, dict) and "config" in config and ("condition" in config or "loop_type" in config):
+        config = config["config"]
+    return config if isinstance(config, dict) else {}
+
+
+def _literal(value: Any, tree: Tree) -> str | None:
+    """The text of a literal (strings that name a symbol are not literals); None for expressions."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and value not in _symbols(tree) and "${" not in value:
+        return value
+    return None
+
+
+def _walk(value: Any) -> Iterator[Any]:
+    """Every node of an expression, depth first."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, dict) and not ({"operator", "function", "loop_type"} & set(value))
+
+
+def _module_params(module: dict[str, Any]) -> dict[str, Any]:
+    params = _body(module).get("params")
+    return params if isinstance(params, dict) else {}
+
+
+def _module_rel(base: str, module: dict[str, Any]) -> str | None:
+    """The file a module points at, or None for a registry module."""
+    path = str(module.get("detail", {}).get("path") or module.get("detail", {}).get("full", ""))
+    return None if path.startswith(("br:", "br/", "ts:", "ts/")) else _rel(base, path)
 
 
 # ------------------------------------------------------------------------------------------- parameters
 
 
+def _decorator(decl: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    return next((d for d in decl.get("decorators", []) if d.get("type") == kind), None)
+
+
 def check_parameters(project: Project) -> list[str]:
     main = project.bicep("infra/main.bicep")
+    declared = _section(main, "parameters")
     values = json.loads(project.text("infra/main.parameters.json"))["parameters"]
     problems = [
-        f"main.parameters.json sets {n}, which main.bicep does not declare" for n in values if n not in main.params
+        f"main.parameters.json sets {n}, which main.bicep does not declare" for n in values if n not in declared
     ]
-    for name, decl in main.params.items():
-        generated = _azd_metadata_type(decl) == "generate"
-        if decl.value is None and name not in values and not generated:
+    for name, decl in declared.items():
+        metadata = _decorator(decl, "metadata")
+        generated = bool(metadata) and metadata["argument"].get("azd", {}).get("type") == "generate"  # type: ignore[index]
+        if decl.get("default") is None and name not in values and not generated:
             problems.append(f"required parameter {name} has no value in main.parameters.json")
     for name, entry in values.items():
         raw = entry.get("value")
@@ -99,20 +177,10 @@ def check_parameters(project: Project) -> list[str]:
         if match is None:
             problems.append(f"{name}: {raw!r} is not of the form ${{ENV_VAR}} or ${{ENV_VAR=default}}")
             continue
-        decl = main.params.get(name)
-        default = decl.value.literal() if decl and decl.value else None
+        default = _literal(declared[name].get("default"), main) if name in declared else None
         if match["default"] is not None and default is not None and match["default"] != default:
             problems.append(f"{name}: default {match['default']!r} in main.parameters.json, {default!r} in main.bicep")
     return problems
-
-
-def _azd_metadata_type(decl: Decl) -> str | None:
-    deco = decl.decorator("metadata")
-    obj = next(deco.objects(), None) if deco else None
-    azd = obj.items.get("azd") if obj else None
-    azd_obj = azd.obj() if azd else None
-    kind = azd_obj.items.get("type") if azd_obj else None
-    return kind.literal() if kind else None
 
 
 # ------------------------------------------------------------------------------------------- modules
@@ -121,42 +189,51 @@ def _azd_metadata_type(decl: Decl) -> str | None:
 def check_modules(project: Project) -> list[str]:
     problems: list[str] = []
     files = project.bicep_files()
-    for rel, bicep in files.items():
-        for mod in bicep.modules:
-            if mod.target.startswith(("br:", "br/", "ts:", "ts/")):
+    for rel, tree in files.items():
+        modules = _section(tree, "modules")
+        for symbol, module in modules.items():
+            target = _module_rel(rel, module)
+            if target is None:
                 continue
-            target = _rel(rel, mod.target)
             if not project.exists(target):
-                problems.append(f"{rel}: module {mod.name} points at {mod.target}, which does not exist")
+                problems.append(f"{rel}: module {symbol} points at {module['detail']['path']}, which does not exist")
                 continue
-            problems += _module_call_problems(rel, mod, files.get(target) or project.bicep(target))
-        for symbol, output in re.findall(r"\b(\w+)!?\.outputs\.(\w+)", project.text(rel)):
-            mod = next((m for m in bicep.modules if m.name == symbol), None)
-            if mod is None or not project.exists(target := _rel(rel, mod.target)):
+            problems += _module_call_problems(rel, symbol, module, files.get(target) or project.bicep(target))
+        for symbol, output in _output_uses(tree):
+            module = modules.get(symbol)
+            target = _module_rel(rel, module) if module else None
+            if module is None or target is None or not project.exists(target):
                 continue
-            if output not in (files.get(target) or project.bicep(target)).outputs:
-                problems.append(f"{rel}: {symbol}.outputs.{output} is not an output of {mod.target}")
+            if output not in _section(files.get(target) or project.bicep(target), "outputs"):
+                problems.append(f"{rel}: {symbol}.outputs.{output} is not an output of {module['detail']['path']}")
     return problems
 
 
-def _module_call_problems(rel: str, mod: Decl, target: BicepFile) -> list[str]:
-    params = _module_params(mod)
-    problems = [
-        f"{rel}: module {mod.name} passes {p}, not a parameter of {mod.target}"
-        for p in params
-        if p not in target.params
-    ]
-    for name, decl in target.params.items():
-        if decl.value is None and name not in params:
-            problems.append(f"{rel}: module {mod.name} omits required parameter {name} of {mod.target}")
+def _output_uses(tree: Tree) -> set[tuple[str, str]]:
+    """(module, output) pairs read anywhere in a file, in expressions and in string interpolations."""
+    found: set[tuple[str, str]] = set()
+    for node in _walk(tree):
+        if isinstance(node, str):
+            found.update(re.findall(r"\b(\w+)!?\.outputs\.(\w+)", node))
+        elif isinstance(node, dict) and (op := node.get("operator")) and op.get("type") == "property_accessor":
+            first, rest = op["operands"]["operand_1"], op["operands"]["operand_2"]
+            inner = rest.get("operator") if isinstance(rest, dict) else None
+            is_output = inner is not None and inner["type"] == "property_accessor"
+            if isinstance(first, str) and is_output and inner["operands"]["operand_1"] == "outputs":  # type: ignore[index]
+                name = inner["operands"]["operand_2"]  # type: ignore[index]
+                while isinstance(name, dict):  # outputs.x.y: the output is x
+                    name = name["operator"]["operands"]["operand_1"]
+                found.add((first, str(name)))
+    return found
+
+
+def _module_call_problems(rel: str, symbol: str, module: dict[str, Any], target: Tree) -> list[str]:
+    passed, declared, path = _module_params(module), _section(target, "parameters"), module["detail"]["path"]
+    problems = [f"{rel}: module {symbol} passes {p}, not a parameter of {path}" for p in passed if p not in declared]
+    for name, decl in declared.items():
+        if decl.get("default") is None and name not in passed:
+            problems.append(f"{rel}: module {symbol} omits required parameter {name} of {path}")
     return problems
-
-
-def _module_params(mod: Decl) -> dict[str, Expr]:
-    body = mod.body
-    params = body.items.get("params") if body else None
-    obj = params.obj() if params else None
-    return obj.items if obj else {}
 
 
 # ------------------------------------------------------------------------------------------- azd services
@@ -166,13 +243,13 @@ def check_service_tags(project: Project) -> list[str]:
     services = set((project.azure_yaml().get("services") or {}).keys())
     main = project.bicep("infra/main.bicep")
     tagged: list[str] = []
-    for rel, bicep in project.bicep_files().items():
-        for decl in bicep.decls:
-            for obj in _all_objects(decl.value):
-                if "azd-service-name" not in obj.items:
-                    continue
-                value = obj.items["azd-service-name"]
-                tagged.append(_resolve_literal(value, bicep, main, rel) or f"<unresolved in {rel}>")
+    for rel, tree in project.bicep_files().items():
+        for node in _walk({k: v for k, v in tree.items() if k != "outputs"}):
+            if not isinstance(node, dict):
+                continue
+            for key, value in node.items():
+                if key.strip("'") == "azd-service-name":
+                    tagged.append(_resolve_literal(value, tree, main, rel) or f"<unresolved in {rel}>")
     problems = [f"azd-service-name {t!r} is not a service in azure.yaml" for t in tagged if t not in services]
     problems += [
         f"service {s!r} of azure.yaml is tagged {tagged.count(s)} times in infra/"
@@ -182,29 +259,17 @@ def check_service_tags(project: Project) -> list[str]:
     return problems
 
 
-def _all_objects(expr: Expr | None) -> list[Obj]:
-    found: list[Obj] = []
-    if expr is None:
-        return found
-    for obj in expr.objects():
-        found.append(obj)
-        for value in obj.items.values():
-            found += _all_objects(value)
-    return found
-
-
-def _resolve_literal(expr: Expr, bicep: BicepFile, main: BicepFile, rel: str) -> str | None:
+def _resolve_literal(value: Any, tree: Tree, main: Tree, rel: str) -> str | None:
     """A literal, or a module parameter's value: passed by main.bicep's call, else its default."""
-    if (literal := expr.literal()) is not None:
+    if (literal := _literal(value, tree)) is not None:
         return literal
-    names = [t.text for t in expr.tokens() if t.kind == "name"]
-    if len(names) != 1 or names[0] not in bicep.params:
+    params = _section(tree, "parameters")
+    if not isinstance(value, str) or value not in params:
         return None
-    for mod in main.modules:
-        if _rel("infra/main.bicep", mod.target) == rel and names[0] in (passed := _module_params(mod)):
-            return passed[names[0]].literal()
-    default = bicep.params[names[0]].value
-    return default.literal() if default else None
+    for module in _section(main, "modules").values():
+        if _module_rel("infra/main.bicep", module) == rel and value in (passed := _module_params(module)):
+            return _literal(passed[value], main)
+    return _literal(params[value].get("default"), tree)
 
 
 # ------------------------------------------------------------------------------------------- app settings
@@ -224,63 +289,81 @@ def bridge_setting_names(source: str) -> set[str]:
 @dataclass
 class Setting:
     name: str
-    value: Expr | None  # None: an env entry that has no `value` (for example a secretRef)
+    value: Any  # the expression; None for an env entry without `value` (for example a secretRef)
     where: str
-    entry: Obj | None = None  # the Container Apps env entry
+    entry: dict[str, Any] | None = None  # the Container Apps env entry
 
 
-def _find_module(project: Project, resource_type: str) -> tuple[Decl, str, BicepFile]:
+def _find_module(project: Project, resource_type: str) -> tuple[dict[str, Any], str, Tree]:
     main = project.bicep("infra/main.bicep")
-    for mod in main.modules:
-        target = _rel("infra/main.bicep", mod.target)
-        bicep = project.bicep(target)
-        if any(r.target.split("@")[0] == resource_type for r in bicep.resources):
-            return mod, target, bicep
+    for module in _section(main, "modules").values():
+        target = _module_rel("infra/main.bicep", module)
+        if target is None:
+            continue
+        tree = project.bicep(target)
+        if any(r["type"] == resource_type for r in _section(tree, "resources").values()):
+            return module, target, tree
     raise AssertionError(f"no module of main.bicep declares a {resource_type}")
 
 
 def _expand(
-    expr: Expr, bicep: BicepFile, call: Decl, main: BicepFile, seen: frozenset[str] = frozenset()
-) -> list[tuple[Obj, str]]:
-    """Object literals an expression stands for, following this file's vars and, for parameters, the
-    variables main.bicep passes in. Returns (object, file) pairs."""
-    found = [(obj, str(bicep.path)) for obj in expr.objects()]
-    for name in expr.top_names() - seen:
-        if name in bicep.vars and (value := bicep.vars[name].value) is not None:
-            found += _expand(value, bicep, call, main, seen | {name})
-        elif name in bicep.params and (passed := _module_params(call).get(name)) is not None:
-            var = main.vars.get(passed.parts[0].text) if len(passed.parts) == 1 else None  # type: ignore[union-attr]
-            if var is not None and var.value is not None:
-                found += [(obj, "infra/main.bicep") for obj in var.value.objects()]
-    return found
+    value: Any, tree: Tree, rel: str, call: dict[str, Any], main: Tree, seen: frozenset[str] = frozenset()
+) -> list[tuple[Any, str]]:
+    """The object and array literals an expression stands for, following variables, conditionals, union()
+    and concat(), and parameters to what main.bicep passes in. Returns (literal, file) pairs; a for-loop
+    over `items(param)` stands for the object that parameter receives."""
+    if _is_object(value):
+        return [(value, rel)]
+    if isinstance(value, list):
+        return [found for item in value for found in _expand(item, tree, rel, call, main, seen)] or [([], rel)]
+    if isinstance(value, str) and value not in seen:
+        if value in _section(tree, "variables"):
+            return _expand(tree["variables"][value]["value"], tree, rel, call, main, seen | {value})
+        if value in _section(tree, "parameters") and value in (passed := _module_params(call)):
+            return _expand(passed[value], main, "infra/main.bicep", {}, main, frozenset())
+        return []
+    if not isinstance(value, dict):
+        return []
+    if "loop_type" in value:
+        source = value["loop_type"]["detail"]["array_name"]
+        arg = source.get("function", {}).get("parameters", {}).get("arg_1") if isinstance(source, dict) else None
+        return _expand(arg, tree, rel, call, main, seen) if arg is not None else []
+    if (op := value.get("operator")) and op["type"] == "conditional":
+        branches = (op["operands"]["true_value"], op["operands"]["false_value"])
+        return [found for branch in branches for found in _expand(branch, tree, rel, call, main, seen)]
+    if (fn := value.get("function")) and fn["type"] in ("union", "concat"):
+        return [found for arg in fn["parameters"].values() for found in _expand(arg, tree, rel, call, main, seen)]
+    return []
 
 
 def function_app_settings(project: Project) -> list[Setting]:
-    call, rel, bicep = _find_module(project, "Microsoft.Web/sites")
+    call, rel, tree = _find_module(project, "Microsoft.Web/sites")
     main = project.bicep("infra/main.bicep")
-    config = [r for r in bicep.resources if r.target.startswith("Microsoft.Web/sites/config@")]
-    app_settings = [r for r in config if r.body and (n := r.body.items.get("name")) and n.literal() == "appsettings"]
+    configs = [r for r in _section(tree, "resources").values() if r["type"] == "Microsoft.Web/sites/config"]
+    app_settings = [r for r in configs if _body(r).get("name") == "appsettings"]
     assert app_settings, f"{rel} has no sites/config 'appsettings' resource"
-    props = app_settings[0].body.items["properties"]  # type: ignore[union-attr]
-    return [Setting(k, v, where) for obj, where in _expand(props, bicep, call, main) for k, v in obj.items.items()]
+    props = _body(app_settings[0])["properties"]
+    return [
+        Setting(key, value, where)
+        for obj, where in _expand(props, tree, rel, call, main)
+        if isinstance(obj, dict)
+        for key, value in obj.items()
+    ]
 
 
-def bridge_settings(project: Project) -> tuple[list[Setting], list[Obj]]:
-    call, rel, bicep = _find_module(project, "Microsoft.App/containerApps")
+def bridge_settings(project: Project) -> tuple[list[Setting], list[dict[str, Any]]]:
+    call, rel, tree = _find_module(project, "Microsoft.App/containerApps")
     main = project.bicep("infra/main.bicep")
-    app = next(r for r in bicep.resources if r.target.startswith("Microsoft.App/containerApps@"))
+    app = next(r for r in _section(tree, "resources").values() if r["type"] == "Microsoft.App/containerApps")
+    properties = _body(app)["properties"]
     settings: list[Setting] = []
-    template = app.body.items["properties"].obj().items["template"].obj()  # type: ignore[union-attr]
-    for container in template.items["containers"].objects():  # type: ignore[union-attr]
-        for obj, where in _expand(container.items["env"], bicep, call, main):
-            if "name" in obj.items and where == rel:
-                if obj.items["name"].literal() is None:  # the for-body turning main's settings object into env
-                    continue
-                settings.append(Setting(obj.items["name"].literal() or "", obj.items.get("value"), where, obj))
-            elif where != rel:  # a settings object passed from main.bicep, turned into env entries
-                settings += [Setting(k, v, where) for k, v in obj.items.items()]
-    configuration = app.body.items["properties"].obj().items["configuration"].obj()  # type: ignore[union-attr]
-    secrets = [obj for obj, _ in _expand(configuration.items["secrets"], bicep, call, main)]  # type: ignore[union-attr]
+    for container in properties["template"]["containers"]:
+        for found, where in _expand(container["env"], tree, rel, call, main):
+            if where != rel and isinstance(found, dict):  # a settings object passed from main.bicep
+                settings += [Setting(key, value, where) for key, value in found.items()]
+            elif isinstance(found, dict) and isinstance(found.get("name"), str):
+                settings.append(Setting(found["name"], found.get("value"), where, found))
+    secrets = [s for s, _ in _expand(properties["configuration"]["secrets"], tree, rel, call, main) if s]
     return settings, secrets
 
 
@@ -321,12 +404,21 @@ def _is_secret(name: str) -> bool:
     return name in {s.name for s in SETTINGS if s.secret} or bool(_SECRET_NAME.search(name))
 
 
+def _value_strings(value: Any) -> list[str]:
+    """The strings an expression can evaluate to (both branches of a conditional), not its conditions."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict) and (op := value.get("operator")) and op["type"] == "conditional":
+        return _value_strings(op["operands"]["true_value"]) + _value_strings(op["operands"]["false_value"])
+    return []
+
+
 def check_secrets(project: Project) -> list[str]:
     problems: list[str] = []
     for s in function_app_settings(project):
-        if not _is_secret(s.name) or s.name.startswith("APPLICATIONINSIGHTS_"):
+        if not _is_secret(s.name) or s.name.startswith("APPLICATIONINSIGHTS_") or s.name in NOT_SECRET:
             continue
-        strings = [t.value for t in s.value.strings()] if s.value else []
+        strings = _value_strings(s.value)
         if not any(v.startswith("@Microsoft.KeyVault(SecretUri=") for v in strings) or any(
             v and not v.startswith("@Microsoft.KeyVault(") for v in strings
         ):
@@ -337,56 +429,83 @@ def check_secrets(project: Project) -> list[str]:
         # auth disabled, ingestion needs the bridge's Entra token, so it is not a secret.
         if s.name.startswith("APPLICATIONINSIGHTS_"):
             continue
-        if _is_secret(s.name) and (s.entry is None or "secretRef" not in s.entry.items or s.value is not None):
+        if _is_secret(s.name) and (s.entry is None or "secretRef" not in s.entry or s.value is not None):
             problems.append(f"bridge: secret {s.name} ({s.where}) is a plain value, not a secretRef")
     for obj in secrets:
-        if "keyVaultUrl" not in obj.items or "value" in obj.items:
-            name = obj.items["name"].literal() if "name" in obj.items else None
-            problems.append(f"bridge: secret {name!r} is stored in the app, not a keyVaultUrl")
-    for rel, bicep in project.bicep_files().items():
-        problems += _secure_flow_problems(project, rel, bicep)
-        for name, out in bicep.outputs.items():
-            used = out.value.identifiers() if out.value else set()
-            if re.search(r"(?i)(secret|key|password|connectionstring)(?!.*(uri|url|name|id|endpoint)$)", name) or any(
-                u.startswith("list") for u in used
+        if "keyVaultUrl" not in obj or "value" in obj:
+            problems.append(f"bridge: secret {obj.get('name')!r} is stored in the app, not a keyVaultUrl")
+    for rel, tree in project.bicep_files().items():
+        problems += _secure_flow_problems(project, rel, tree)
+        for name, out in _section(tree, "outputs").items():
+            listed = _list_calls(out.get("value"))
+            if (
+                re.search(r"(?i)(secret|key|password|connectionstring)(?!.*(uri|url|name|id|endpoint)$)", name)
+                or listed
             ):
                 problems.append(f"{rel}: output {name} may expose a secret")
     return problems
 
 
-def _secure_flow_problems(project: Project, rel: str, bicep: BicepFile) -> list[str]:
+def _list_calls(value: Any) -> set[str]:
+    """list*() calls (keys, connection strings) anywhere in an expression."""
+    names: set[str] = set()
+    for node in _walk(value):
+        if isinstance(node, dict) and (op := node.get("operator")) and op.get("type") == "function_accessor":
+            names.add(op["operands"]["func_name"])
+        elif isinstance(node, dict) and (fn := node.get("function")):
+            names.add(_camel(fn["type"]))
+    return {n for n in names if re.fullmatch(r"list[A-Z]\w*", n)}
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _secure_uses(value: Any, secure: set[str]) -> set[str]:
+    """Secure parameters an expression uses for their value; `empty(p)` only tests presence, so it is fine."""
+    if isinstance(value, str):
+        if value in secure:
+            return {value}
+        inside = " ".join(re.findall(r"\$\{([^}]*)\}", value))
+        return {name for name in secure if re.search(rf"\b{name}\b", inside)}
+    if isinstance(value, dict):
+        if (fn := value.get("function")) and fn.get("type") == "empty":
+            return set()
+        return {name for item in value.values() for name in _secure_uses(item, secure)}
+    if isinstance(value, list):
+        return {name for item in value for name in _secure_uses(item, secure)}
+    return set()
+
+
+def _secure_flow_problems(project: Project, rel: str, tree: Tree) -> list[str]:
     """A @secure() parameter may only become a Key Vault secret or another module's @secure() parameter; list*()
     results (keys) may only go into Key Vault or the Log Analytics key of the Container Apps environment."""
-    secure, problems = bicep.secure_params(), []
-    for decl in bicep.decls:
-        if decl.kind == "param" or decl.value is None:
+    params = _section(tree, "parameters")
+    secure = {name for name, decl in params.items() if _decorator(decl, "secure") is not None}
+    problems: list[str] = []
+    for module in _section(tree, "modules").values():
+        target_rel = _module_rel(rel, module)
+        if target_rel is None or not project.exists(target_rel):
             continue
-        kind = decl.target.split("@")[0]
-        if kind in ("Microsoft.KeyVault/vaults/secrets", "Microsoft.App/managedEnvironments"):
-            continue
-        if decl.kind == "module":
-            target = project.bicep(_rel(rel, decl.target))
-            for param, value in _module_params(decl).items():
-                if value.identifiers() & secure and param not in target.secure_params():
-                    problems.append(f"{rel}: secure value passed to non-secure parameter {param} of {decl.target}")
-            continue
-        leaked = _secure_uses(decl.value, secure)
-        listed = {n for n in decl.value.identifiers() if re.fullmatch(r"list[A-Z]\w*", n)}
+        target = _section(project.bicep(target_rel), "parameters")
+        for param, value in _module_params(module).items():
+            if _secure_uses(value, secure) and (param not in target or _decorator(target[param], "secure") is None):
+                problems.append(
+                    f"{rel}: secure value passed to non-secure parameter {param} of {module['detail']['path']}"
+                )
+    decls = [("var", n, d.get("value")) for n, d in _section(tree, "variables").items()]
+    decls += [
+        ("resource", n, d.get("config"))
+        for n, d in _section(tree, "resources").items()
+        if d["type"] not in ("Microsoft.KeyVault/vaults/secrets", "Microsoft.App/managedEnvironments")
+    ]
+    decls += [("output", n, d.get("value")) for n, d in _section(tree, "outputs").items()]
+    for kind, name, value in decls:
+        leaked, listed = _secure_uses(value, secure), _list_calls(value)
         if leaked or listed:
-            problems.append(f"{rel}: {decl.kind} {decl.name} uses {sorted(leaked | listed)} outside Key Vault")
+            problems.append(f"{rel}: {kind} {name} uses {sorted(leaked | listed)} outside Key Vault")
     return problems
-
-
-def _secure_uses(expr: Expr, secure: set[str]) -> set[str]:
-    """Secure parameters an expression uses for their value; `empty(p)` only tests presence, so it is fine."""
-    toks = list(expr.tokens())
-    used = {name for t in toks for inner in t.interpolations for name in secure if re.search(rf"\b{name}\b", inner)}
-    for i, tok in enumerate(toks):
-        if tok.kind == "name" and tok.text in secure:
-            guarded = i >= 2 and toks[i - 2].text == "empty" and toks[i - 1].text == "(" and toks[i + 1 : i + 2]
-            if not (guarded and toks[i + 1].text == ")"):
-                used.add(tok.text)
-    return used
 
 
 # ------------------------------------------------------------------------------------------- the bridge image
