@@ -15,8 +15,9 @@ from callcenter.endpoints.guards import BROWSER, OUTBOUND_CALLS, BrowserGuard
 from callcenter.endpoints.http import json_response, query_int, read_valid_json
 from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
 from callcenter.errors import InvalidInput
+from callcenter.phone_numbers import mask_number, validate_e164
 from callcenter.store import calls as store
-from callcenter.telephony.calls import mask_number, orchestration_input, validate_e164
+from callcenter.telephony.calls import orchestration_input
 
 log = logging.getLogger("callcenter.calls")
 bp = df.Blueprint()

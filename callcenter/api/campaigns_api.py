@@ -25,9 +25,9 @@ from callcenter.endpoints.guards import BROWSER, OUTBOUND_CALLS, BrowserGuard
 from callcenter.endpoints.http import check_depth, json_response, query_int
 from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
 from callcenter.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from callcenter.json_schema import compile_schema
 from callcenter.orchestrations.campaign import CAMPAIGN_ORCHESTRATOR, CONTROL_EVENT, start_input
 from callcenter.store import campaigns as store
-from callcenter.tools.validation import compile_schema
 
 log = logging.getLogger("callcenter.campaigns")
 bp = df.Blueprint()

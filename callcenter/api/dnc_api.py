@@ -11,8 +11,8 @@ from callcenter.config import get_settings
 from callcenter.endpoints.guards import BROWSER
 from callcenter.endpoints.http import json_response, optional_str, query_int, read_valid_json
 from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
+from callcenter.phone_numbers import mask_number, validate_e164
 from callcenter.store import donotcall as store
-from callcenter.telephony.calls import mask_number, validate_e164
 
 log = logging.getLogger("callcenter.campaigns")
 bp = df.Blueprint()

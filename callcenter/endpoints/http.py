@@ -194,6 +194,6 @@ def read_valid_json(req: func.HttpRequest, schema: dict[str, Any], *, required: 
 
 
 def _validator(schema: dict[str, Any]) -> Any:
-    from callcenter.tools.validation import compile_schema
+    from callcenter.json_schema import compile_schema
 
     return compile_schema(schema)

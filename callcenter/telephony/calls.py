@@ -5,31 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from typing import Any
 
 from callcenter.calls import CALL_EVENT, CallEvent, CallInput
 from callcenter.config import Settings
-from callcenter.errors import ValidationFailed
 from callcenter.store.calls import CallRecord
 
 log = logging.getLogger("callcenter.telephony")
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
-
-def validate_e164(number: Any, field: str = "number") -> str:
-    if not isinstance(number, str) or not E164.fullmatch(number):
-        raise ValidationFailed(f"{field} must be an E.164 phone number such as +14255550100", code="invalid_number")
-    return number
-
-
 RECORDING_NOTICE = "This call is recorded for quality and training."
-
-
-def mask_number(number: str) -> str:
-    """Phone numbers in logs keep only their last two digits."""
-    return number[:2] + "*" * max(0, len(number) - 4) + number[-2:] if len(number) > 4 else "****"
 
 
 def inbound_call_id(server_call_id: str) -> str:

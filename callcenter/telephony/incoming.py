@@ -19,9 +19,10 @@ from callcenter.config import get_settings
 from callcenter.endpoints.http import json_response, read_json
 from callcenter.endpoints.routing import endpoint
 from callcenter.errors import InvalidInput
+from callcenter.phone_numbers import mask_number
 from callcenter.store import calls as store
 from callcenter.telephony.acs_client import call_automation_client, media_streaming
-from callcenter.telephony.calls import inbound_call_id, mask_number, orchestration_input, raise_call_event
+from callcenter.telephony.calls import inbound_call_id, orchestration_input, raise_call_event
 from callcenter.telephony.tokens import callback_url
 
 log = logging.getLogger("callcenter.telephony")

@@ -12,7 +12,8 @@ from typing import Any
 
 from callcenter.calls import CallEventKind
 from callcenter.errors import NotFound
-from callcenter.tools.validation import compile_schema, validate_arguments
+from callcenter.json_schema import compile_schema
+from callcenter.tools.validation import validate_arguments
 
 log = logging.getLogger("callcenter.tools")
 
