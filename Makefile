@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench call venv node-deps chromium infra-tools shellcheck clean
+.PHONY: run test lint bench call conformance venv node-deps chromium infra-tools shellcheck clean
 
 $(STAMP): requirements.txt requirements-dev.txt bridge/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ test: lint node-deps chromium infra-tools
 	cd frontend && npm run lint && npm test
 	npm run --prefix frontend build
 	$(PY) -m pytest -q --durations=15
+
+# The contract suite (tests/contract) against the stand-ins and, for each real service whose settings are
+# in the environment, against Azure too; says which real targets it skipped and why (docs/conformance.md).
+conformance: venv
+	CONFORMANCE=1 $(PY) -m pytest tests/contract -q -rsx
 
 # Place a simulated phone call through the running stack, e.g. make call ARGS='--say "what is my balance"'
 call: venv

@@ -104,6 +104,13 @@ class CallerTranscript:
 
 
 @dataclass(frozen=True, slots=True)
+class CallerTranscriptFailed:
+    """The caller's turn could not be transcribed (`...input_audio_transcription.failed`)."""
+
+    item_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentTranscript:
     """The transcript of one agent turn."""
 
@@ -128,6 +135,7 @@ class ResponseDone:
     response_id: str
     status: str
     usage: dict[str, Any] | None = None
+    reason: str = ""  # status_details.reason of a cancelled response: client_cancelled, turn_detected
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +165,7 @@ ModelEvent = (
     | SpeechStarted
     | SpeechStopped
     | CallerTranscript
+    | CallerTranscriptFailed
     | AgentTranscript
     | ToolCallRequested
     | ResponseDone

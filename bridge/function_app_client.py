@@ -207,10 +207,19 @@ class EventBatcher:
         self._lock = asyncio.Lock()  # one POST at a time keeps the order of events
         self._full = asyncio.Event()
 
-    def add(self, event_type: EventType, **fields: Any) -> None:
-        """Record an event now (timestamped); it is sent with the next batch."""
+    def reserve(self) -> tuple[str, int]:
+        """A place in the call's event order, now, for an event that will only be known later.
+
+        The record orders events by (`ts`, `seq`): a caller's words transcribed after the agent's
+        reply still go before it when added with the place taken as the caller started speaking.
+        """
         self._seq += 1
-        self._events.append({"type": event_type, **fields, "ts": now_iso(), "seq": self._seq})
+        return now_iso(), self._seq
+
+    def add(self, event_type: EventType, *, place: tuple[str, int] | None = None, **fields: Any) -> None:
+        """Record an event now (timestamped), or at a `reserve`d place; it is sent with the next batch."""
+        ts, seq = place or self.reserve()
+        self._events.append({"type": event_type, **fields, "ts": ts, "seq": seq})
         del self._events[:-_MAX_BUFFERED]
         if len(self._events) >= MAX_BATCH:
             self._full.set()

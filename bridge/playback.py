@@ -50,6 +50,7 @@ class Playback:
         sample_rate: int,
         *,
         on_frame: Callable[[], None] | None = None,
+        on_item_sent: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._send = send  # writes one text frame to the ACS socket (without waiting)
@@ -58,6 +59,7 @@ class Playback:
         # Base64 characters per frame, when frames can be cut from base64 text (bytes divisible by 3).
         self._frame_chars = self._frame_bytes // 3 * 4 if self._frame_bytes % 3 == 0 else 0
         self._on_frame = on_frame  # metrics hook, called per frame sent
+        self._on_item_sent = on_item_sent  # called once an item's last frame went out (not for cut items)
         self._clock = clock
         # None on the 24 kHz path: model audio goes to ACS without resampling.
         self._resampler = Resampler(MODEL_RATE, sample_rate) if sample_rate != MODEL_RATE else None
@@ -130,9 +132,13 @@ class Playback:
 
     def finish_item(self, item_id: str) -> None:
         """The model has sent all audio of `item_id`: pad and queue its last partial frame."""
+        if item_id in self._cut_items:
+            return  # closing events of an interrupted item: its playback is already over
         self._open_items.discard(item_id)
         if item_id == self._partial_item:
             self._flush_partial()
+        if self._on_item_sent is not None and all(queued != item_id for queued, _, _ in self._queue):
+            self._on_item_sent(item_id)  # every frame of it had already gone out
 
     def _flush_partial(self) -> None:
         if self._partial_b64:
@@ -190,4 +196,10 @@ class Playback:
             self._send(audio_message(frame))
             if self._on_frame is not None:
                 self._on_frame()
+            if (
+                self._on_item_sent is not None
+                and item_id not in self._open_items
+                and (not self._queue or self._queue[0][0] != item_id)
+            ):
+                self._on_item_sent(item_id)
         return False

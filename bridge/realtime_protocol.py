@@ -18,6 +18,7 @@ from bridge.events import (
     AgentAudioDone,
     AgentTranscript,
     CallerTranscript,
+    CallerTranscriptFailed,
     ModelError,
     ModelEvent,
     ResponseDone,
@@ -90,10 +91,13 @@ def _response_done(body: dict[str, Any]) -> ResponseDone:
     if not isinstance(response, dict):
         raise RealtimeProtocolError("response.done without a response object")
     usage = response.get("usage")
+    details = response.get("status_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
     return ResponseDone(
         response_id=str(response.get("id", "")),
         status=str(response.get("status", "")),
         usage=usage if isinstance(usage, dict) else None,
+        reason=reason if isinstance(reason, str) else "",
     )
 
 
@@ -126,6 +130,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any]], ModelEvent]] = {
     "conversation.item.input_audio_transcription.completed": lambda b: CallerTranscript(
         item_id=_str(b, "item_id"), text=_str(b, "transcript")
     ),
+    "conversation.item.input_audio_transcription.failed": lambda b: CallerTranscriptFailed(item_id=_str(b, "item_id")),
     "response.output_audio_transcript.done": lambda b: AgentTranscript(
         item_id=_str(b, "item_id"), text=_str(b, "transcript")
     ),

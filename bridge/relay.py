@@ -34,6 +34,7 @@ from bridge.events import (
     CallerAudio,
     CallerDtmf,
     CallerTranscript,
+    CallerTranscriptFailed,
     MediaStarted,
     ModelError,
     ModelEvent,
@@ -51,6 +52,7 @@ from bridge.resample import Resampler
 from bridge.session import AgentConfig, CallSession, CallState, EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
+from bridge.transcript import AgentTranscripts
 from bridge.websocket import Message, PushClientConnection, PushServerConnection
 
 log = logging.getLogger("bridge.relay")
@@ -104,6 +106,7 @@ class CallRelay:
         self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
         self._reconnects = 0
         self._playback: Playback | None = None
+        self._agent_lines = AgentTranscripts(self._record_agent_line)  # what the caller heard of each reply
         self._uplink: Resampler | None = None  # 16 kHz -> 24 kHz; None on the 24 kHz path
         self._silence_b64 = ""
         self._ended = asyncio.Event()
@@ -167,7 +170,12 @@ class CallRelay:
         if media.sample_rate != MODEL_RATE:
             self._uplink = Resampler(media.sample_rate, MODEL_RATE)
         self._silence_b64 = base64.b64encode(bytes(acs.frame_bytes(media.sample_rate))).decode()
-        self._playback = Playback(self._write_acs, media.sample_rate, on_frame=self._count_frame_out)
+        self._playback = Playback(
+            self._write_acs,
+            media.sample_rate,
+            on_frame=self._count_frame_out,
+            on_item_sent=self._agent_lines.played_out,
+        )
         try:
             self.session.agent = await self._deps.function_app.get_agent(self.session.call_id)
         except FunctionAppError as exc:
@@ -238,6 +246,7 @@ class CallRelay:
         await asyncio.gather(*self._tasks, *session.tool_tasks.values(), return_exceptions=True)
         if self._playback is not None:
             self._deps.pacer.discard(self._playback)
+            self._agent_lines.flush(self._playback.played_ms)  # a reply cut by the hang-up, as far as heard
         if self._model is not None:
             await self._model.close()  # first: the model session is billed while open
         code, text = self._close
@@ -369,12 +378,17 @@ class CallRelay:
         playback = self._playback
         assert playback is not None
         if isinstance(event, AgentAudio):
+            self._agent_lines.audio(event.item_id, len(event.audio_b64))
             playback.enqueue_b64(event.item_id, event.audio_b64)
             self._deps.pacer.pump(playback)  # what is due goes out now; the pacer sends the rest on time
         elif isinstance(event, AgentAudioDone):
             playback.finish_item(event.item_id)
             self._deps.pacer.pump(playback)
         elif isinstance(event, SpeechStarted):
+            if event.item_id:  # the caller's words belong here in the record, whenever transcribed
+                session.caller_places[event.item_id] = self._events.reserve()
+                while len(session.caller_places) > 32:  # turns never transcribed
+                    del session.caller_places[next(iter(session.caller_places))]
             self._handle_barge_in()
         elif isinstance(event, ResponseStarted):
             session.response_active = True
@@ -387,10 +401,12 @@ class CallRelay:
             self._start_tool(event)
         elif isinstance(event, CallerTranscript):
             session.remember("caller", event.text)
-            self._events.add(EventType.TRANSCRIPT, role="caller", text=event.text)
+            place = session.caller_places.pop(event.item_id, None)
+            self._events.add(EventType.TRANSCRIPT, place=place, role="caller", text=event.text)
+        elif isinstance(event, CallerTranscriptFailed):
+            session.caller_places.pop(event.item_id, None)
         elif isinstance(event, AgentTranscript):
-            session.remember("agent", event.text)
-            self._events.add(EventType.TRANSCRIPT, role="agent", text=event.text)
+            self._agent_lines.transcript(event.item_id, event.text)
         elif isinstance(event, ModelError):
             self._log.warning("model error %s: %s", event.code or event.error_type, event.message[:200])
 
@@ -403,10 +419,19 @@ class CallRelay:
         self._write_acs(acs.stop_audio_message())
         for item in cut:
             self._send_model(rt.truncate_item(item.item_id, item.played_ms))
+            self._agent_lines.cut(item.item_id, item.played_ms)
         self._deps.metrics.barge_ins += 1
         played = cut[0].played_ms if cut else 0
         self._events.add(EventType.BARGE_IN, played_ms=played)
         self._log.info("barge-in after %d ms of agent audio", played)
+
+    def _record_agent_line(self, text: str, heard_ms: int | None) -> None:
+        """Store what the caller heard of one agent reply (all of it, or up to a barge-in)."""
+        self.session.remember("agent", text)
+        if heard_ms is None:
+            self._events.add(EventType.TRANSCRIPT, role="agent", text=text)
+        else:
+            self._events.add(EventType.TRANSCRIPT, role="agent", text=text, interrupted=True, heard_ms=heard_ms)
 
     # --- tools --------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from websockets.datastructures import Headers
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
+from bridge.acs_keys import AcsMediaAuth
 from bridge.function_app_client import FunctionAppClient
 from bridge.metrics import BridgeMetrics
 from bridge.model_connection import ModelConnector
@@ -74,6 +75,7 @@ class BridgeServer:
         self._no_calls = asyncio.Event()  # set whenever no call is live (drain waits on it)
         self._no_calls.set()
         self._server: Server | None = None
+        self._acs_auth = AcsMediaAuth(settings)  # ACS's handshake JWT (bridge/acs_auth.py)
 
     @property
     def port(self) -> int:
@@ -82,6 +84,7 @@ class BridgeServer:
         return int(next(iter(self._server.sockets)).getsockname()[1])
 
     async def start(self) -> None:
+        await self._acs_auth.start()
         self._server = await serve(
             self._handle,
             self.settings.host,
@@ -116,6 +119,7 @@ class BridgeServer:
         token = next(iter(parse_qs(url.query).get("token", [])), None)
         try:
             verify_media_token(token, call_id, self.settings.call_token_secret)
+            self._acs_auth.verify(request.headers.get("Authorization"))  # both proofs are required
         except TokenError as exc:
             self.metrics.refuse(exc.problem.code)
             log.warning("call %s: media connection refused: %s", call_id, exc.problem.code)
@@ -174,3 +178,4 @@ class BridgeServer:
         await self._deps.pacer.aclose()
         await self._deps.function_app.aclose()
         await self._deps.connector.aclose()
+        await self._acs_auth.aclose()

@@ -75,6 +75,9 @@ class CallSession:
     needs_response: bool = False  # tool outputs were sent; ask for a response when allowed
     tool_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # tool call id -> task
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text) for reconnects
+    # Caller turns awaiting their transcript -> the place in the record taken when the turn began,
+    # so a transcript arriving after the agent's reply is still stored before it.
+    caller_places: dict[str, tuple[str, int]] = field(default_factory=dict)
     end_reason: EndReason | None = None
 
     def transition(self, new: CallState) -> None:

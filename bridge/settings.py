@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+ACS_OPENID_CONFIG_URL = "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -39,6 +41,9 @@ class BridgeSettings:
     # Application Insights (OpenTelemetry export); empty = no telemetry leaves the process.
     appinsights_connection_string: str = ""
     appinsights_authentication: str = ""  # "Authorization=AAD;ClientId=...": Entra ID for ingestion
+    # ACS's media handshake JWT (bridge/acs_auth.py): audience = the ACS resource's immutable id; empty = off.
+    acs_resource_id: str = ""
+    acs_openid_config_url: str = ACS_OPENID_CONFIG_URL
     # "uvloop" (used when installed; less CPU and a shorter latency tail at 100+ calls) or "asyncio".
     event_loop: str = "uvloop"
 
@@ -68,8 +73,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         raise SettingsError(f"missing required settings: {', '.join(missing)}")
     if len(env["CALL_TOKEN_SECRET"]) < 32:
         raise SettingsError("CALL_TOKEN_SECRET must be at least 32 characters (HS256 key)")
-    for name in ("FUNCTION_APP_URL", "AZURE_OPENAI_ENDPOINT"):
-        parts = urlsplit(env[name].strip())
+    openid_url = env.get("ACS_OPENID_CONFIG_URL", "").strip() or ACS_OPENID_CONFIG_URL
+    urls = {"FUNCTION_APP_URL": env["FUNCTION_APP_URL"], "AZURE_OPENAI_ENDPOINT": env["AZURE_OPENAI_ENDPOINT"]}
+    for name, value in {**urls, "ACS_OPENID_CONFIG_URL": openid_url}.items():
+        parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SettingsError(f"{name} must be an http(s) URL")
     log_level = env.get("BRIDGE_LOG_LEVEL", "INFO").strip().upper() or "INFO"
@@ -97,6 +104,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING", "").strip(),
         appinsights_authentication=env.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "").strip(),
         event_loop=event_loop,
+        acs_resource_id=env.get("ACS_RESOURCE_ID", "").strip(),
+        acs_openid_config_url=openid_url,
     )
 
 

@@ -24,6 +24,9 @@ class TokenProblem(enum.Enum):
     INVALID = ("invalid_token", 401)
     EXPIRED = ("expired_token", 401)
     WRONG_CALL = ("token_for_other_call", 403)
+    # The ACS-signed JWT in the handshake's Authorization header (bridge/acs_auth.py).
+    ACS_MISSING = ("missing_acs_token", 401)
+    ACS_INVALID = ("invalid_acs_token", 401)
 
     @property
     def code(self) -> str:

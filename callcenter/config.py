@@ -10,6 +10,7 @@ cached, so a missing optional feature never breaks import: the endpoints of that
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -48,7 +49,8 @@ class Setting:
     default: str | int | float | bool | None = None
     low: int | None = None  # integers: the smallest value accepted
     high: int | None = None  # integers: the largest value accepted
-    schemes: tuple[str, ...] = ("https", "http")  # URLs: the schemes accepted
+    schemes: tuple[str, ...] = ("https", "http")  # URLs: the schemes accepted, secure one first
+    public: bool = False  # URLs Azure calls back: the plain scheme only on loopback
     secret: bool = False
 
     @property
@@ -60,6 +62,8 @@ class Setting:
             return ">= 0"
         if self.kind is Kind.FLAG:
             return "true, false"
+        if self.kind is Kind.URL and self.public:
+            return f"{self.schemes[0]} URL ({self.schemes[-1]} on loopback only)"
         if self.kind is Kind.URL:
             return "/".join(self.schemes) + " URL"
         return ""
@@ -85,9 +89,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ACS_OPENID_CONFIG_URL", "OpenID configuration that publishes the keys ACS signs callbacks with",
             ACS_OPENID_CONFIG, "phone", Kind.URL, ACS_OPENID_CONFIG),
     Setting("PUBLIC_BASE_URL", "Public https base URL of this function app (ACS callbacks)",
-            "https://myapp.azurewebsites.net", "phone", Kind.URL),
+            "https://myapp.azurewebsites.net", "phone", Kind.URL, public=True),
     Setting("BRIDGE_PUBLIC_URL", "Public wss base URL of the media bridge", "wss://bridge.example.net", "phone",
-            Kind.URL, schemes=("wss", "ws")),
+            Kind.URL, schemes=("wss", "ws"), public=True),
     Setting("CALL_TOKEN_SECRET", "Shared secret signing per-call media and callback tokens (32+ characters)",
             "(32+ random bytes)", "phone", secret=True),
     Setting("CALL_TOKEN_TTL_SECONDS", "Lifetime of a per-call token", "3600", "phone", Kind.INTEGER, 3600, 60, 86400),
@@ -287,11 +291,21 @@ class _Reader:
         parts = urlsplit(raw)
         if parts.scheme not in setting.schemes or not parts.netloc:
             raise SettingError(f"setting {name} must be a {'/'.join(setting.schemes)} URL")
+        secure, plain = setting.schemes[0], setting.schemes[-1]
+        if setting.public and parts.scheme == plain and not _is_loopback(parts.hostname or ""):
+            raise SettingError(f"setting {name} must be a {secure} URL (ACS refuses {plain} except on loopback)")
         return raw.rstrip("/")
 
     def items(self, name: str) -> tuple[str, ...]:
         self._declared(name, Kind.LIST)
         return tuple(part.strip() for part in (self._raw(name) or "").split(",") if part.strip())
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_realtime(read: _Reader) -> tuple[RealtimeSettings | None, tuple[str, ...]]:

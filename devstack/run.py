@@ -211,6 +211,7 @@ def build_stack(
     extra_settings: dict[str, str] | None = None,
     bridge_settings: dict[str, str] | None = None,
     acs_options: list[str] | None = None,
+    managed_identity: bool = False,
 ) -> Stack:
     """Every service of the local stack, wired to each other by settings.
 
@@ -220,6 +221,9 @@ def build_stack(
         extra_settings: function app settings to add or override (tests).
         bridge_settings: bridge environment to add or override (tests, e.g. BRIDGE_DRAIN_SECONDS).
         acs_options: extra ACS simulator flags (e.g. `--voice tone` for cheap caller speech under load).
+        managed_identity: the function app reaches ACS with no key, through `DefaultAzureCredential` and a
+            local managed-identity endpoint (devstack/identity.py); the ACS simulator then also serves https
+            (SDKs send bearer tokens only over TLS) and trusts that issuer's tokens.
     """
     py = sys.executable
     keys = stack_secrets(data_dir)
@@ -231,6 +235,11 @@ def build_stack(
         services.append(Service("azurite (tables)", argv, ready, stop_signal=signal.SIGINT))
         tables = azurite.connection_string(ports.azurite_table)
     settings = {**app_settings(ports, keys, tables), **(extra_settings or {})}
+    app_env: dict[str, str] = {}
+    if managed_identity:
+        identity, extra_acs = _managed_identity(data_dir, settings, app_env)
+        services.append(identity)
+        acs_options = [*(acs_options or []), *extra_acs]
     services.append(
         Service(
             "realtime simulator",
@@ -283,6 +292,7 @@ def build_stack(
                 str(settings_file),
             ],
             f"http://127.0.0.1:{ports.host}/api/healthz",
+            env=app_env,
             show=f"http://127.0.0.1:{ports.host}/",
         )
     )
@@ -300,11 +310,51 @@ def build_stack(
                 "AZURE_OPENAI_ENDPOINT": settings["AZURE_OPENAI_ENDPOINT"],
                 "AZURE_OPENAI_API_KEY": keys["openai_key"],
                 "AZURE_OPENAI_REALTIME_DEPLOYMENT": settings["AZURE_OPENAI_REALTIME_DEPLOYMENT"],
+                "ACS_RESOURCE_ID": ACS_RESOURCE_ID,
+                "ACS_OPENID_CONFIG_URL": settings["ACS_OPENID_CONFIG_URL"],
                 **(bridge_settings or {}),
             },
         )
     )
     return Stack(services, ports, keys)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _managed_identity(data_dir: Path, settings: dict[str, str], app_env: dict[str, str]) -> tuple[Service, list[str]]:
+    """The token issuer service, the ACS simulator's extra flags; rewires the app's ACS settings."""
+    from devstack.tls import write_tls_files
+
+    tls = write_tls_files(data_dir / "tls")
+    identity_port, tls_port = _free_port(), _free_port()
+    header = secrets.token_urlsafe(24)
+    issuer = f"http://127.0.0.1:{identity_port}"
+    settings.update({"ACS_ENDPOINT": f"https://127.0.0.1:{tls_port}", "ACS_ACCESS_KEY": ""})
+    # What App Service sets for a managed identity; SSL_CERT_FILE makes the local CA trusted.
+    app_env.update(
+        {"IDENTITY_ENDPOINT": f"{issuer}/msi/token", "IDENTITY_HEADER": header, "SSL_CERT_FILE": str(tls.bundle)}
+    )
+    service = Service(
+        "token issuer",
+        [sys.executable, "-m", "devstack.identity", "--port", str(identity_port)],
+        f"{issuer}/.well-known/openid-configuration",
+        env={"IDENTITY_HEADER": header},
+    )
+    flags = [
+        "--trusted-token-issuer",
+        f"{issuer}/.well-known/openid-configuration",
+        "--tls-port",
+        str(tls_port),
+        "--tls-cert",
+        str(tls.cert),
+        "--tls-key",
+        str(tls.key),
+    ]
+    return service, flags
 
 
 def wait_ready(service: Service, deadline: float) -> None:

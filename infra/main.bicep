@@ -542,6 +542,9 @@ var bridgeSettings = {
   AZURE_OPENAI_ENDPOINT: azureOpenAiEndpoint
   AZURE_OPENAI_REALTIME_DEPLOYMENT: azureOpenAiRealtimeDeployment
   BRIDGE_MAX_CALLS: string(bridgeMaxCallsPerReplica)
+  // Audience and keys of the JWT ACS signs each media handshake with (docs/internal-api.md).
+  ACS_RESOURCE_ID: deployCommunicationServices ? communication!.outputs.immutableResourceId : ''
+  ACS_OPENID_CONFIG_URL: acsOpenIdConfigUrl
   // A backstop a minute past the call lifecycle's own limit, which ends calls politely.
   BRIDGE_MAX_CALL_SECONDS: string(maxCallSeconds + 60)
   BRIDGE_IDLE_TIMEOUT_SECONDS: string(bridgeIdleTimeoutSeconds)

@@ -137,7 +137,7 @@ async def start_recording(call: CallInput) -> ActivityResult:
     except HttpResponseError as exc:
         log.warning("call %s: recording did not start (%s)", call["call_id"], exc.status_code)
         return {"ok": False, "error": f"recording failed ({exc.status_code})"}
-    location = f"acs-recording:{recording.recording_id}"
+    location = f"{store.RECORDING_PREFIX}{recording.recording_id}"
     await store.update_call(settings, call["call_id"], recording_location=location)
     log.info("call %s: recording %s", call["call_id"], recording.recording_id)
     return {"ok": True, "recording_location": location}

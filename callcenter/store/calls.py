@@ -97,6 +97,10 @@ class CallRecord:
         return {**asdict(self), "outcome": self.outcome or ""}
 
 
+# `recording_location` while the call is recorded; the file's URL replaces it once ACS announces it.
+RECORDING_PREFIX = "acs-recording:"
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -132,6 +136,15 @@ async def update_call(settings: Settings, call_id: str, **changes: Any) -> None:
             await calls.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError:
             raise NotFound(f"unknown call '{call_id}'", code="unknown_call") from None
+
+
+async def find_call_by_recording(settings: Settings, recording_id: str) -> str | None:
+    """The call whose recording ACS started under `recording_id` (a scan: this runs once per call)."""
+    wanted = _odata_string(f"{RECORDING_PREFIX}{recording_id}")
+    async with table(settings, CALLS) as calls:
+        async for entity in calls.query_entities(f"recording_location eq '{wanted}'", select=["RowKey"]):
+            return str(entity["RowKey"])
+    return None
 
 
 def _odata_string(value: str) -> str:

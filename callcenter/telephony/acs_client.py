@@ -27,7 +27,11 @@ def call_automation_client(acs: AcsSettings) -> CallAutomationClient:
 
 
 def media_streaming(acs: AcsSettings, call_id: str) -> MediaStreamingOptions:
-    """Bidirectional PCM 24 kHz mono to the bridge, started with the call (no resampling needed)."""
+    """Bidirectional PCM 24 kHz mono to the bridge, started with the call (no resampling needed).
+
+    `enable_dtmf_tones` is required for the caller's key presses to reach the bridge: ACS sends
+    `DtmfData` on the media socket only when the call's streaming options ask for it.
+    """
     from azure.communication.callautomation import (
         AudioFormat,
         MediaStreamingAudioChannelType,
@@ -44,6 +48,7 @@ def media_streaming(acs: AcsSettings, call_id: str) -> MediaStreamingOptions:
         start_media_streaming=True,
         enable_bidirectional=True,
         audio_format=AudioFormat.PCM24_K_MONO,
+        enable_dtmf_tones=True,
     )
 
 

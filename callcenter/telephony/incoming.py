@@ -23,6 +23,7 @@ from callcenter.phone_numbers import mask_number
 from callcenter.store import calls as store
 from callcenter.telephony.acs_client import call_automation_client, media_streaming
 from callcenter.telephony.calls import inbound_call_id, orchestration_input, raise_call_event
+from callcenter.telephony.recordings import RECORDING_FILE, store_recording_file
 from callcenter.telephony.tokens import callback_url
 
 log = logging.getLogger("callcenter.telephony")
@@ -91,6 +92,9 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
 @bp.event_grid_trigger(arg_name="event")
 @bp.durable_client_input(client_name="client")
 async def incoming_call(event: func.EventGridEvent, client: df.DurableOrchestrationClient) -> None:
+    if event.event_type == RECORDING_FILE:
+        await store_recording_file(event.subject, event.get_json())
+        return
     if event.event_type != INCOMING_CALL:
         log.info("ignoring Event Grid event %s", event.event_type)
         return
@@ -118,6 +122,8 @@ async def event_grid_webhook(req: func.HttpRequest, client: df.DurableOrchestrat
         kind = event.get("eventType") or event.get("type")
         if kind == VALIDATION:
             return json_response({"validationResponse": (event.get("data") or {}).get("validationCode")})
+        if kind == RECORDING_FILE:
+            await store_recording_file(str(event.get("subject", "")), event.get("data"))
         if kind == INCOMING_CALL:
             call_id = await answer_incoming(event.get("data") or {}, client)
             if call_id:

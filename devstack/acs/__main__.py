@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -62,6 +63,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--max-call-seconds", type=float, default=1800.0)
     parser.add_argument("--speedup", type=float, default=1.0, help="media clock speed vs real time (tests)")
+    parser.add_argument(
+        "--trusted-token-issuer",
+        default=None,
+        help="OpenID configuration URL of the token issuer whose bearer tokens are accepted (managed identity)",
+    )
+    parser.add_argument("--tls-port", type=int, default=None, help="also serve the REST API over https here")
+    parser.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate for --tls-port")
+    parser.add_argument("--tls-key", type=Path, default=None, help="PEM private key for --tls-port")
     args = parser.parse_args(argv)
     key = os.environ.get(args.access_key_env, "")
     if not key:
@@ -75,7 +84,10 @@ def main(argv: list[str] | None = None) -> None:
         speedup=args.speedup,
         recordings_dir=args.recordings_dir,
         max_call_seconds=args.max_call_seconds,
+        trusted_token_issuer=args.trusted_token_issuer,
     )
+    if args.tls_port is not None and (args.tls_cert is None or args.tls_key is None):
+        parser.error("--tls-port needs --tls-cert and --tls-key")
     if args.issuer:
         config.issuer = args.issuer
     try:
@@ -87,7 +99,25 @@ def main(argv: list[str] | None = None) -> None:
     # httpx logs each request's full URL at INFO: callback URLs carry per-call tokens and the Event
     # Grid URL the system key, as on Azure; neither may reach a log (tests/e2e/test_secret_scan.py).
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="websockets")
+    plain = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", ws="websockets")
+    servers = [uvicorn.Server(plain)]
+    if args.tls_port is not None:
+        # The same app (and simulator) over https: SDKs send bearer tokens only over TLS.
+        secure = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.tls_port,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=str(args.tls_cert),
+            ssl_keyfile=str(args.tls_key),
+        )
+        servers.append(uvicorn.Server(secure))
+    asyncio.run(_serve(servers))
+
+
+async def _serve(servers: list[uvicorn.Server]) -> None:
+    await asyncio.gather(*(server.serve() for server in servers))
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ def create_app(config: SimulatorConfig) -> Starlette:
         Route("/simulator/calls/{call_id}/script", control.add_script, methods=["POST"]),
         Route("/simulator/calls/{call_id}/callbacks/replay", control.replay_callback, methods=["POST"]),
         Route("/simulator/calls/{call_id}/audio", control.audio),
+        Route("/simulator/recordings/{recording_id}/content", control.recording_content),
         Route("/simulator/behaviours", control.behaviours, methods=["GET", "POST"]),
         Route("/simulator/tokens", control.mint_token, methods=["POST"]),
     ]

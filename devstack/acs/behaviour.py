@@ -5,9 +5,10 @@ keys are E.164 numbers or ACS user ids; `default` covers outbound numbers withou
 `human_agent` covers transfer targets without one. Kinds:
 
 - `answer`: picks up after `ring_seconds` and follows its `script` (silence when none).
-- `no_answer`: rings for `seconds`, then the call fails (CreateCallFailed 487/10004).
+- `no_answer`: rings for `seconds`, then the call fails (CreateCallFailed 480/560480).
 - `busy`: fails after `ring_seconds` (CreateCallFailed 486/560486).
-- `decline`: rejects after `ring_seconds` (CreateCallFailed 603).
+- `decline`: rejects after `ring_seconds` (CreateCallFailed 603/560603).
+Codes are ACS's PSTN troubleshooting codes; ACS user targets get 480/8541, 486/8539, 603/8538.
 - `voicemail`: answers, plays `greeting` and a beep, records for up to `seconds`, hangs up.
 - `hang_up_after`: answers, follows its `script`, hangs up `seconds` after answering.
 """

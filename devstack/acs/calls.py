@@ -86,6 +86,12 @@ def require_loopback_url(value: Any, field_name: str, schemes: tuple[str, ...]) 
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
+    secure = {"http": "https", "ws": "wss"}
+    if parts.scheme in secure and secure[parts.scheme] in schemes and not loopback:
+        # ACS refuses a plain-text callback or media URL outright; loopback is the local stack's exception.
+        raise RequestError(
+            400, "8523", f"Invalid request: '{field_name}' must use {secure[parts.scheme]} (a valid TLS certificate)."
+        )
     if parts.scheme not in schemes or not loopback:
         raise RequestError(
             400,
@@ -105,6 +111,7 @@ class MediaOptions:
     bidirectional: bool
     start_on_connect: bool
     channel: str
+    dtmf: bool = False  # `enableDtmfTones`: ACS streams DtmfData only when the call asked for it
 
     def wire(self) -> dict[str, Any]:
         return {
@@ -113,6 +120,7 @@ class MediaOptions:
             "bidirectional": self.bidirectional,
             "start_on_connect": self.start_on_connect,
             "channel": self.channel,
+            "dtmf": self.dtmf,
         }
 
 
@@ -142,6 +150,7 @@ def parse_media_options(raw: Any) -> MediaOptions | None:
         bidirectional=raw.get("enableBidirectional") is True,
         start_on_connect=raw.get("startMediaStreaming") is True,
         channel=channel,
+        dtmf=raw.get("enableDtmfTones") is True,
     )
 
 
@@ -170,6 +179,8 @@ class Call:
     recording_id: str | None = None
     recording_state: str | None = None
     recording_callback_url: str | None = None
+    recording_started_at: str | None = None
+    recording_base_url: str = ""  # where the app reached the simulator: the file's download URL base
     heard_wav: Path | None = None
     conversation_wav: Path | None = None
     operations: list[dict[str, Any]] = field(default_factory=list)

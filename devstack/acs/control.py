@@ -128,6 +128,16 @@ async def audio(request: Request) -> Response:
 
 
 @_guard
+async def recording_content(request: Request) -> Response:
+    """The `contentLocation` of a RecordingFileStatusUpdated event: the call's conversation WAV."""
+    recording_id = request.path_params["recording_id"]
+    call = next((c for c in _sim(request).calls.values() if c.recording_id == recording_id), None)
+    if call is None or call.conversation_wav is None or not call.conversation_wav.is_file():
+        raise RequestError(404, "8522", f"Recording {recording_id} has no file (yet).")
+    return FileResponse(call.conversation_wav, media_type="audio/wav")
+
+
+@_guard
 async def behaviours(request: Request) -> Response:
     sim = _sim(request)
     if request.method == "POST":

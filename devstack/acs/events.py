@@ -54,9 +54,24 @@ ENDED_BY_APP = ResultInfo(
     200, 7000, "Call was ended by Azure Communication Services Call Automation API or a server bot."
 )
 ENDED_BY_REMOTE = ResultInfo(200, 560000, "Call ended successfully by remote PSTN participant.")
-NO_ANSWER = ResultInfo(487, 10004, "Call was canceled on timeout, as target user didn't accept or reject it on time.")
-BUSY = ResultInfo(486, 560486, "Call ended because remote PSTN participant was busy.")
-DECLINED = ResultInfo(603, 0, "Call ended successfully as it was declined from callee.")
+# Unanswered PSTN calls, as ACS's troubleshooting codes list them (code = ParticipantEndReason, subcode
+# 560xxx = the outbound PSTN leg's SIP response): 480 no answer, 486 busy, 603 declined.
+NO_ANSWER = ResultInfo(480, 560480, "No answer from the called user.")
+BUSY = ResultInfo(486, 560486, "The called number was busy.")
+DECLINED = ResultInfo(603, 560603, "Call declined by the recipient.")
+# The same outcomes for an ACS user (8:acs:...) target, with the Call Automation generic subcodes.
+USER_NO_ANSWER = ResultInfo(480, 8541, "Callee unavailable.")
+USER_BUSY = ResultInfo(486, 8539, "Callee busy.")
+USER_DECLINED = ResultInfo(603, 8538, "Callee declined.")
+
+
+def unanswered(outcome: str, address: str) -> ResultInfo:
+    """The result a call (or transfer) to `address` fails with: `outcome` is no_answer, busy or decline."""
+    pstn = {"busy": BUSY, "decline": DECLINED}.get(outcome, NO_ANSWER)
+    user = {"busy": USER_BUSY, "decline": USER_DECLINED}.get(outcome, USER_NO_ANSWER)
+    return user if address.startswith("8:") else pstn
+
+
 NOT_ANSWERED_IN_TIME = ResultInfo(400, 8587, "Incoming call not answered within time.")
 TRANSFER_OK = ResultInfo(200, 7015, "The transfer operation completed successfully.")
 TRANSFERRED_AWAY = ResultInfo(200, 7015, "The call was transferred and this leg left the call.")
@@ -180,6 +195,52 @@ def incoming_call_event(
             "correlationId": correlation_id,
         },
         "eventType": EVENT_PREFIX + "IncomingCall",
+        "dataVersion": "1.0",
+        "metadataVersion": "1",
+        "eventTime": utc_now_iso(),
+    }
+
+
+def recording_file_event(
+    *,
+    topic: str,
+    server_call_id: str,
+    recording_id: str,
+    content_location: str,
+    started_at: str,
+    duration_ms: int,
+) -> dict[str, Any]:
+    """One `Microsoft.Communication.RecordingFileStatusUpdated` (Event Grid schema), sent after the call.
+
+    Shape from the Event Grid docs for ACS voice events: one chunk per file in
+    `recordingStorageInfo.recordingChunks`, each with its content, metadata and delete locations.
+    """
+    document_id = f"0-local-{recording_id}"
+    return {
+        "id": str(uuid.uuid4()),
+        "topic": topic,
+        "subject": f"/recording/call/{server_call_id}/recordingId/{recording_id}",
+        "data": {
+            "recordingStorageInfo": {
+                "recordingChunks": [
+                    {
+                        "documentId": document_id,
+                        "index": 0,
+                        "endReason": "SessionEnded",
+                        "contentLocation": content_location,
+                        "metadataLocation": content_location.removesuffix("/content") + "/metadata",
+                        "deleteLocation": content_location.removesuffix("/content"),
+                    }
+                ]
+            },
+            "recordingStartTime": started_at,
+            "recordingDurationMs": duration_ms,
+            "recordingContentType": "Audio",
+            "recordingChannelType": "Mixed",
+            "recordingFormatType": "Wav",
+            "sessionEndReason": "CallEnded",
+        },
+        "eventType": EVENT_PREFIX + "RecordingFileStatusUpdated",
         "dataVersion": "1.0",
         "metadataVersion": "1",
         "eventTime": utc_now_iso(),

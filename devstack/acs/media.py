@@ -1,10 +1,12 @@
 """ACS bidirectional media streaming, client side: the WebSocket ACS opens to the app's transport URL.
 
-ACS connects with `x-ms-call-connection-id` / `x-ms-call-correlation-id` headers, sends one
-`AudioMetadata`, then an `AudioData` frame every 20 ms (PCM16 mono, base64) and `DtmfData` on key
-presses. With bidirectional streaming the server sends `AudioData` back (played into the call) and
-`StopAudio` (drop what is queued). Unknown or malformed frames from the server are counted and
-ignored, as ACS does not close a stream for them.
+ACS connects with `x-ms-call-connection-id` / `x-ms-call-correlation-id` headers and a signed JWT in
+`Authorization: Bearer` (issuer and keys as for callbacks, audience = the ACS resource id, valid for
+24 hours, a new one per connection), sends one `AudioMetadata`, then an `AudioData` frame every 20 ms
+(PCM16 mono, base64) and, only when the call's `mediaStreamingOptions.enableDtmfTones` is true,
+`DtmfData` on key presses. With bidirectional streaming the server sends `AudioData` back (played into
+the call) and `StopAudio` (drop what is queued). Unknown or malformed frames from the server are
+counted and ignored, as ACS does not close a stream for them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class StreamStats:
     frames_sent: int = 0
     silent_frames_sent: int = 0
     dtmf_sent: int = 0
+    dtmf_not_streamed: int = 0  # key presses dropped because the call did not enable DTMF tones
     audio_messages_received: int = 0
     audio_bytes_received: int = 0
     stop_audio_received: int = 0
@@ -79,6 +82,8 @@ class MediaStream:
         speaker: Speaker,
         bidirectional: bool,
         on_closed_by_server: Callable[[int | None, str], Awaitable[None]],
+        dtmf: bool = False,
+        authorization: str = "",
     ) -> None:
         self.url = url
         self.call_connection_id = call_connection_id
@@ -89,6 +94,8 @@ class MediaStream:
         self.stats = StreamStats()
         self._speaker = speaker
         self._bidirectional = bidirectional
+        self._dtmf = dtmf
+        self._authorization = authorization  # "Bearer <JWT>", a fresh token per connection like ACS
         self._on_closed_by_server = on_closed_by_server
         self._socket: ClientConnection | None = None  # set by open(), cleared by close()
         self._reader: asyncio.Task[None] | None = None
@@ -104,7 +111,11 @@ class MediaStream:
         Raises:
             MediaStreamError: refused handshake, unreachable server or timeout.
         """
-        headers = {"x-ms-call-connection-id": self.call_connection_id, "x-ms-call-correlation-id": self.correlation_id}
+        headers = {
+            "x-ms-call-connection-id": self.call_connection_id,
+            "x-ms-call-correlation-id": self.correlation_id,
+            "Authorization": self._authorization,
+        }
         try:
             socket = await connect(
                 self.url, additional_headers=headers, open_timeout=OPEN_TIMEOUT_SECONDS, max_size=MAX_FRAME_CHARS
@@ -147,6 +158,10 @@ class MediaStream:
             self.stats.silent_frames_sent += int(silent)
 
     async def send_dtmf(self, digit: str) -> None:
+        """One key press; dropped (and counted) unless the call enabled DTMF tones, as ACS does."""
+        if not self._dtmf:
+            self.stats.dtmf_not_streamed += 1
+            return
         message = {
             "kind": "DtmfData",
             "dtmfData": {"timestamp": _timestamp(), "participantRawID": self.participant_raw_id, "data": digit},

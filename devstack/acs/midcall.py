@@ -82,7 +82,7 @@ async def _run_transfer(sim: AcsSimulator, call: Call, target: dict[str, Any], c
         )
         await sim.end_call(call, ev.TRANSFERRED_AWAY, Outcome.TRANSFERRED, "transfer")
         return
-    result = {CalleeKind.BUSY: ev.BUSY, CalleeKind.DECLINE: ev.DECLINED}.get(behaviour.kind, ev.NO_ANSWER)
+    result = ev.unanswered(behaviour.kind.value, ev.identifier_address(target))
     call.move(CallState.CONNECTED)
     call.transfer_target = None
     sim.emit(call, CallEventType.CALL_TRANSFER_FAILED, operation_context=context, result=result, extra=participants)
@@ -159,7 +159,7 @@ async def _run_play(sim: AcsSimulator, call: Call, sources: list[dict[str, Any]]
 # -- recording -------------------------------------------------------------------------------------
 
 
-def start_recording(sim: AcsSimulator, body: dict[str, Any]) -> dict[str, Any]:
+def start_recording(sim: AcsSimulator, body: dict[str, Any], base_url: str = "") -> dict[str, Any]:
     """`POST /calling/recordings` (by callConnectionId or serverCallId locator)."""
     locator = body.get("callLocator")
     call: Call | None = None
@@ -178,6 +178,7 @@ def start_recording(sim: AcsSimulator, body: dict[str, Any]) -> dict[str, Any]:
     if callback is not None:
         call.recording_callback_url = require_loopback_url(callback, "recordingStateCallbackUri", ("http", "https"))
     call.recording_id = str(uuid.uuid4())
+    call.recording_started_at, call.recording_base_url = ev.utc_now_iso(), base_url.rstrip("/")
     call.record_operation("start_recording", recording_id=call.recording_id)
     sim.recording_changed(call, "active")
     return recording_state(call)

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from devstack.acs import midcall
 from devstack.acs.calls import CallState, RequestError, parse_media_options, require_loopback_url
+from devstack.acs.entra_auth import BearerRefused
 from devstack.acs.events import identifier_address
 from devstack.acs.hmac_auth import SignatureError, verify_request
 from devstack.acs.simulator import E164, AcsSimulator
@@ -44,15 +45,19 @@ async def handle_calling(request: Request) -> Response:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return error(413, "RequestEntityTooLarge", "The request body is larger than 1 MiB.")
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
     try:
-        verify_request(
-            secret=request.app.state.secret,
-            method=request.method,
-            path_and_query=raw_path + (f"?{query}" if query else ""),
-            headers=request.headers,
-            body=body,
-        )
-    except SignatureError as exc:
+        if scheme.lower() == "bearer":  # a managed identity's Entra ID token instead of the HMAC key
+            await sim.entra.verify(sim.client, bearer.strip())
+        else:
+            verify_request(
+                secret=request.app.state.secret,
+                method=request.method,
+                path_and_query=raw_path + (f"?{query}" if query else ""),
+                headers=request.headers,
+                body=body,
+            )
+    except (SignatureError, BearerRefused) as exc:
         log.warning("rejected %s %s: %s", request.method, request.url.path, exc.reason)
         return error(401, "Denied", "Denied by the resource provider.")
     versions = parse_qs(query).get("api-version", [])
@@ -88,11 +93,13 @@ async def _route(sim: AcsSimulator, request: Request, path: str, body: dict[str,
     if path == "/calling/callConnections" and method == "POST":
         return _repeatable(sim, request, "create", lambda: _create(sim, body))
     if path == "/calling/callConnections:answer" and method == "POST":
-        return _answer(sim, body)
+        return _repeatable(sim, request, "answer", lambda: _answer(sim, body))
     if path == "/calling/callConnections:reject" and method == "POST":
-        return _reject(sim, body)
+        return _repeatable(sim, request, "reject", lambda: _reject(sim, body))
     if path == "/calling/recordings" and method == "POST":
-        return JSONResponse(midcall.start_recording(sim, body))
+        return _repeatable(
+            sim, request, "record", lambda: (200, midcall.start_recording(sim, body, str(request.base_url)))
+        )
     if match := _RECORDING.match(path):
         return _recording(sim, method, unquote(match["id"]), match["action"])
     match = _CONNECTION.match(path)
@@ -107,11 +114,9 @@ async def _route(sim: AcsSimulator, request: Request, path: str, body: dict[str,
         return Response(status_code=204)
     if method != "POST" or action is None:
         raise RequestError(405, "8520", f"{method} {path} is not supported by the simulator.")
+    if action == "terminate":  # before the lookup: a retried terminate finds the call already ended
+        return _repeatable(sim, request, f"terminate:{call_id}", lambda: _terminate(sim, call_id))
     call = sim.live(call_id)
-    if action == "terminate":
-        call.record_operation("hang_up", for_everyone=True)
-        sim.hang_up(call_id, "app:terminate")
-        return Response(status_code=204)
     if action == "transferToParticipant":
         target = (
             identifier_address(body.get("targetParticipant") or {})
@@ -136,16 +141,28 @@ async def _route(sim: AcsSimulator, request: Request, path: str, body: dict[str,
 
 
 def _repeatable(
-    sim: AcsSimulator, request: Request, scope: str, run: Callable[[], tuple[int, dict[str, Any]]]
+    sim: AcsSimulator, request: Request, scope: str, run: Callable[[], tuple[int, dict[str, Any] | None]]
 ) -> Response:
-    """Honour `Repeatability-Request-ID`: a retried request gets the first answer, not a second call."""
+    """Honour `Repeatability-Request-ID`: a retried request gets the first answer, not a second effect.
+
+    The SDK sends the header (with `Repeatability-First-Sent`) on create, answer, reject, redirect,
+    terminate, transfer, participant changes, send DTMF and start recording, and keeps the id when
+    its retry policy resends a request whose answer was lost.
+    """
     request_id = request.headers.get("repeatability-request-id")
     key = f"{scope}:{request_id}" if request_id else None
     previous = sim.repeated(key)
     if previous is None:
         previous = run()
         sim.remember(key, previous)
-    return JSONResponse(previous[1], status_code=previous[0])
+    status, body = previous
+    return Response(status_code=status) if body is None else JSONResponse(body, status_code=status)
+
+
+def _terminate(sim: AcsSimulator, call_id: str) -> tuple[int, None]:
+    sim.live(call_id).record_operation("hang_up", for_everyone=True)
+    sim.hang_up(call_id, "app:terminate")
+    return 204, None
 
 
 def _callback(body: dict[str, Any]) -> str:
@@ -171,24 +188,24 @@ def _create(sim: AcsSimulator, body: dict[str, Any]) -> tuple[int, dict[str, Any
     return 201, call.properties()
 
 
-def _answer(sim: AcsSimulator, body: dict[str, Any]) -> Response:
+def _answer(sim: AcsSimulator, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     callback = _callback(body)
     media = parse_media_options(body.get("mediaStreamingOptions"))
     call = sim.answer(body, media, callback)
     call.record_operation(
         "answer_call", operation_context=body.get("operationContext"), media_streaming=media is not None
     )
-    return JSONResponse(call.properties())
+    return 200, call.properties()
 
 
-def _reject(sim: AcsSimulator, body: dict[str, Any]) -> Response:
+def _reject(sim: AcsSimulator, body: dict[str, Any]) -> tuple[int, None]:
     context = body.get("incomingCallContext")
     call = next((c for c in sim.calls.values() if context and c.incoming_call_context == context), None)
     if call is None or call.state is not CallState.RINGING:
         raise RequestError(400, "8523", "Invalid request: incomingCallContext is not valid or has expired.")
     call.record_operation("reject_call", reason=body.get("callRejectReason"))
     sim.reject(call)
-    return Response(status_code=204)
+    return 204, None
 
 
 async def _media_streaming(sim: AcsSimulator, call_id: str, action: str, body: dict[str, Any]) -> Response:

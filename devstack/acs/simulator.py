@@ -25,12 +25,15 @@ from devstack.acs import events as ev
 from devstack.acs.behaviour import BehaviourBook, CalleeKind
 from devstack.acs.calls import Call, CallState, Direction, IllegalTransition, Outcome, RequestError
 from devstack.acs.delivery import CallbackChannel, EventGridPublisher
+from devstack.acs.entra_auth import EntraVerifier
 from devstack.acs.events import CallEventType, CallIds, ResultInfo
 from devstack.acs.media import MediaStream, MediaStreamError
 from devstack.acs.phone import Handset
 from devstack.acs.script import HangUp, Say, Silence, Step, Voice, voice_named, write_wav
 from devstack.acs.signing import ACS_ISSUER, CallbackSigner
 
+# ACS's media handshake JWT lives 24 hours (callbacks' five minutes); same issuer, keys and audience.
+MEDIA_TOKEN_LIFETIME_SECONDS = 24 * 3600
 log = logging.getLogger("devstack.acs")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_CALLS = 1000  # oldest ended calls are forgotten beyond this
@@ -55,6 +58,8 @@ class SimulatorConfig:
     max_call_seconds: float = 1800.0
     inbound_ring_seconds: float = 30.0
     connect_seconds: float = 0.05  # answer -> CallConnected
+    # OpenID configuration of the one token issuer whose bearer tokens are accepted (managed identity).
+    trusted_token_issuer: str | None = None
 
 
 def _new_server_call_id() -> str:
@@ -78,8 +83,9 @@ class AcsSimulator:
         self.calls: dict[str, Call] = {}
         self.voice: Voice = voice_named(config.voice)
         self.client = client or httpx.AsyncClient()
+        self.entra = EntraVerifier(config.trusted_token_issuer)  # managed identity bearer tokens
         self._by_context: dict[str, str] = {}  # incomingCallContext -> call id
-        self._repeatability: dict[str, tuple[int, dict[str, Any]]] = {}  # Repeatability-Request-ID -> result
+        self._repeatability: dict[str, tuple[int, dict[str, Any] | None]] = {}  # Repeatability-Request-ID -> result
 
     async def aclose(self) -> None:
         """End every live call (writing its recording) and stop all background work."""
@@ -110,11 +116,11 @@ class AcsSimulator:
             raise RequestError(404, "8522", f"Call {call_id} not found: it has ended.")
         return call
 
-    def repeated(self, request_id: str | None) -> tuple[int, dict[str, Any]] | None:
+    def repeated(self, request_id: str | None) -> tuple[int, dict[str, Any] | None] | None:
         """The stored result of a retried request (same Repeatability-Request-ID)."""
         return self._repeatability.get(request_id) if request_id else None
 
-    def remember(self, request_id: str | None, result: tuple[int, dict[str, Any]]) -> None:
+    def remember(self, request_id: str | None, result: tuple[int, dict[str, Any] | None]) -> None:
         if request_id:
             self._repeatability[request_id] = result
 
@@ -268,11 +274,12 @@ class AcsSimulator:
         assert behaviour is not None
         if behaviour.kind is CalleeKind.NO_ANSWER:
             await asyncio.sleep(behaviour.seconds)
-            await self._fail_create(call, ev.NO_ANSWER, Outcome.NO_ANSWER)
+            await self._fail_create(call, ev.unanswered(behaviour.kind.value, call.far_end), Outcome.NO_ANSWER)
         elif behaviour.kind in (CalleeKind.BUSY, CalleeKind.DECLINE):
             await asyncio.sleep(behaviour.ring_seconds)
             busy = behaviour.kind is CalleeKind.BUSY
-            await self._fail_create(call, ev.BUSY if busy else ev.DECLINED, Outcome.BUSY if busy else Outcome.DECLINED)
+            result = ev.unanswered(behaviour.kind.value, call.far_end)
+            await self._fail_create(call, result, Outcome.BUSY if busy else Outcome.DECLINED)
         else:
             await self._connect_after(call, behaviour.ring_seconds)
             if behaviour.kind is CalleeKind.HANG_UP_AFTER and call.state is CallState.CONNECTED:
@@ -334,6 +341,8 @@ class AcsSimulator:
             sample_rate=media.sample_rate,
             speaker=handset,
             bidirectional=media.bidirectional,
+            dtmf=media.dtmf,
+            authorization=f"Bearer {self.signer.mint(lifetime_seconds=MEDIA_TOKEN_LIFETIME_SECONDS)}",
             on_closed_by_server=lambda code, reason: self._stream_closed_by_server(call, code),
         )
         call.stream = stream
@@ -442,6 +451,26 @@ class AcsSimulator:
             self.recording_changed(call, "inactive")
         self.emit(call, CallEventType.CALL_DISCONNECTED, operation_context=None, result=result)
         self._save_audio(call)
+        if call.recording_id and call.conversation_wav is not None:
+            call.spawn(self._publish_recording_file(call), "recording-file")
+
+    async def _publish_recording_file(self, call: Call) -> None:
+        """Like ACS, announce the recording's file on Event Grid (the app's IncomingCall endpoint)."""
+        url = self.config.event_grid_url
+        if not url or call.recording_id is None or call.conversation_wav is None:
+            return
+        rate = call.handset.sample_rate if call.handset is not None else 24000
+        seconds = max(0, call.conversation_wav.stat().st_size - 44) / (2 * 2 * rate)  # stereo PCM16
+        event = ev.recording_file_event(
+            topic=self.config.topic,
+            server_call_id=call.ids.server_call_id,
+            recording_id=call.recording_id,
+            content_location=f"{call.recording_base_url}/simulator/recordings/{call.recording_id}/content",
+            started_at=call.recording_started_at or call.created_at,
+            duration_ms=int(seconds * 1000),
+        )
+        publisher = EventGridPublisher(url=url, client=self.client, retry_delays=self.config.event_grid_retry_delays)
+        await publisher.deliver(event, call.event_grid_attempts)
 
     def _save_audio(self, call: Call) -> None:
         handset = call.handset

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from random import Random
 
 from devstack.realtime.agents import AssistantAgent, ScriptedAgent
 from devstack.realtime.app import create_app
@@ -23,6 +24,8 @@ def build_state(
     assistant: bool = False,
     voice: str | Voice = "espeak",
     speedup: float = 4.0,
+    late_transcription: float = 0.0,
+    seed: int = 0,
 ) -> SimulatorState:
     """Simulator state for one mode: scripted (`scenario` path or dict) or offline assistant."""
     if assistant:
@@ -43,4 +46,11 @@ def build_state(
 
         make_agent()  # fail at start-up on a bad file, not on the first call
     speak = voice if callable(voice) else {"espeak": espeak_voice, "tone": tone_voice}[voice]
-    return SimulatorState(api_key=api_key, make_agent=make_agent, voice=speak, speedup=speedup)
+    return SimulatorState(
+        api_key=api_key,
+        make_agent=make_agent,
+        voice=speak,
+        speedup=speedup,
+        late_transcription=late_transcription,
+        random=Random(seed),
+    )

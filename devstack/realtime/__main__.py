@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--voice", choices=("espeak", "tone"), default="espeak", help="how the agent's speech is made")
     parser.add_argument("--speedup", type=float, default=4.0, help="response audio streaming speed vs real time")
     parser.add_argument(
+        "--late-transcription",
+        type=float,
+        default=0.0,
+        help="share (0..1) of caller transcripts sent after the response started, as the service may",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for --late-transcription")
+    parser.add_argument(
         "--api-key-env", default="AZURE_OPENAI_API_KEY", help="environment variable holding the key clients must send"
     )
     args = parser.parse_args(argv)
@@ -31,7 +38,13 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"set {args.api_key_env} to the key clients must present")
     try:
         state = build_state(
-            api_key, scenario=args.scenario, assistant=args.assistant, voice=args.voice, speedup=args.speedup
+            api_key,
+            scenario=args.scenario,
+            assistant=args.assistant,
+            voice=args.voice,
+            speedup=args.speedup,
+            late_transcription=args.late_transcription,
+            seed=args.seed,
         )
     except ScenarioError as exc:
         print(f"devstack.realtime: {exc}", file=sys.stderr)

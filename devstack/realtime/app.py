@@ -26,6 +26,7 @@ from starlette.routing import Route, WebSocketRoute
 from devstack.realtime.conversation import default_session, merge_session
 from devstack.realtime.faults import fault_routes
 from devstack.realtime.protocol import new_id
+from devstack.realtime.schema import SchemaError, check_event
 from devstack.realtime.state import SimulatorState
 from devstack.realtime.summary import chat_completion
 from devstack.realtime.webrtc import RtcCalls, create_call, hang_up, lifespan
@@ -57,6 +58,13 @@ async def client_secrets(request: Request) -> JSONResponse:
     session = body.get("session", {})
     if not isinstance(session, dict) or session.get("type", "realtime") != "realtime":
         return _error(400, "invalid_value", "Invalid 'session': expected an object with type 'realtime'.", "session")
+    unknown = sorted(set(body) - {"session", "expires_after"})
+    if unknown:
+        return _error(400, "unknown_parameter", f"Unknown parameter: '{unknown[0]}'.", unknown[0])
+    try:  # the session a key is minted with is checked like a session.update's
+        check_event({"type": "session.update", "session": {"type": "realtime", **session}})
+    except SchemaError as exc:
+        return _error(400, exc.code, exc.message, exc.param)
     expires = body.get("expires_after", {"anchor": "created_at", "seconds": 600})
     seconds = expires.get("seconds", 600) if isinstance(expires, dict) else None
     if not isinstance(seconds, int) or isinstance(seconds, bool) or not 10 <= seconds <= 7200:

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from random import Random
 from typing import Any
 
 from devstack.realtime.agents import Agent
@@ -27,6 +28,14 @@ class SimulatorState:
     ephemeral_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)  # ek_... -> its session
     received_types: list[str] = field(default_factory=list)  # client event types, in order
     refuse_connections: bool = False  # fault switch: new sessions are refused
+    # Share of caller turns whose input transcription arrives after the response started (the GA
+    # docs warn the order is not guaranteed); drawn from `random`, seeded, so a run is reproducible.
+    late_transcription: float = 0.0
+    random: Random = field(default_factory=lambda: Random(0))
+
+    def transcription_is_late(self) -> bool:
+        """Whether the next caller transcript is sent after the response it triggers started."""
+        return self.late_transcription >= 1.0 or self.random.random() < self.late_transcription
 
     def authorize(self, headers: Mapping[str, str]) -> bool:
         """`api-key: <key>` or `Authorization: Bearer <key or unexpired ephemeral key>`."""

@@ -5,6 +5,9 @@ As on Azure OpenAI (GA): the browser posts its SDP offer with `Content-Type: app
 Created` as `application/sdp`, with a `Location` naming the call. The session starts from the
 configuration the key was minted with; `session.update` changes it as on the WebSocket.
 
+`?webrtcfilter=on` (documented by Azure for browser clients) limits the channel to the events Azure
+lists (speech, playback, transcripts, items added), so the browser never sees the instructions.
+
 Events travel on the `oai-events` data channel: the same GA events as on the WebSocket, except that
 audio is media. The agent's voice is an Opus track (so `response.output_audio.delta` never reaches the
 channel) and the microphone track feeds the engine's server VAD. WebRTC-only events, as the service
@@ -39,6 +42,23 @@ from devstack.realtime.webrtc_audio import AgentVoiceTrack, CallerAudio
 log = logging.getLogger("devstack.realtime.webrtc")
 
 DATA_CHANNEL = "oai-events"
+# With `?webrtcfilter=on` on the offer's URL, Azure sends the browser only these events, keeping the
+# session's instructions and tool traffic private (Azure OpenAI "Use the GPT Realtime API via WebRTC").
+FILTERED_EVENTS = frozenset(
+    {
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "output_audio_buffer.started",
+        "output_audio_buffer.stopped",
+        "conversation.item.input_audio_transcription.completed",
+        "conversation.item.added",
+        "conversation.item.created",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.output_audio_transcript.delta",
+        "response.output_audio_transcript.done",
+    }
+)
 MAX_OFFER_BYTES = 64 * 1024  # browser offers are a few kB
 OPEN_TIMEOUT_SECONDS = 30.0  # a peer that never opens its data channel is dropped
 
@@ -59,15 +79,24 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 class RtcCall:
     """One WebRTC session: the peer connection, its data channel and tracks, and the conversation."""
 
-    def __init__(self, call_id: str, state: SimulatorState, calls: RtcCalls, session: dict[str, Any]) -> None:
+    def __init__(
+        self, call_id: str, state: SimulatorState, calls: RtcCalls, session: dict[str, Any], *, filtered: bool = False
+    ) -> None:
         self.id = call_id
+        self._filtered = filtered  # `webrtcfilter=on`: only FILTERED_EVENTS reach the data channel
         self._state = state
         self._calls = calls
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.voice = AgentVoiceTrack(self._playback)
         model = str(session.get("model") or "gpt-realtime")
         self.conversation = Conversation(
-            state.make_agent(), state.voice, self._emit, model=model, speedup=state.speedup, session=session
+            state.make_agent(),
+            state.voice,
+            self._emit,
+            model=model,
+            speedup=state.speedup,
+            session=session,
+            late_transcription=state.transcription_is_late,
         )
         self._channel: RTCDataChannel | None = None  # set when the browser's `oai-events` channel arrives
         self._outbox: list[str] = []  # events emitted before the channel opened
@@ -193,6 +222,8 @@ class RtcCall:
         self._send({"type": f"output_audio_buffer.{kind}", "event_id": new_id("event"), "response_id": response_id})
 
     def _send(self, event: dict[str, Any]) -> None:
+        if self._filtered and event["type"] not in FILTERED_EVENTS:
+            return
         text = json.dumps(event)
         if self._channel is not None and self._channel.readyState == "open":
             self._channel.send(text)
@@ -242,7 +273,8 @@ async def create_call(request: Request) -> Response:
     if not session and request.query_params.get("model"):
         session["model"] = request.query_params["model"]
     calls: RtcCalls = request.app.state.rtc
-    call = RtcCall(new_id("rtc"), state, calls, session)
+    filtered = request.query_params.get("webrtcfilter", "off").lower() == "on"
+    call = RtcCall(new_id("rtc"), state, calls, session, filtered=filtered)
     try:
         answer = await call.answer(offer)
     except ValueError as exc:

@@ -8,6 +8,7 @@ the real service; only a failed authentication closes the socket (1008).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -46,9 +47,19 @@ async def realtime_socket(websocket: WebSocket) -> None:
 
     async def emit(event: dict[str, Any]) -> None:
         async with send_lock:
-            await websocket.send_text(json.dumps(event))
+            # The client may be gone mid-response: its events are dropped and the receive loop,
+            # which sees the disconnect, ends the session (a send must not fail the response task).
+            with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+                await websocket.send_text(json.dumps(event))
 
-    conversation = Conversation(state.make_agent(), state.voice, emit, model=model, speedup=state.speedup)
+    conversation = Conversation(
+        state.make_agent(),
+        state.voice,
+        emit,
+        model=model,
+        speedup=state.speedup,
+        late_transcription=state.transcription_is_late,
+    )
     state.conversations.append(conversation)
     state.sockets[id(conversation)] = websocket
     try:

@@ -41,6 +41,8 @@ resource incomingCall 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-
     filter: {
       includedEventTypes: [
         'Microsoft.Communication.IncomingCall'
+        // The recording's file location, after the call (callcenter/telephony/recordings.py).
+        'Microsoft.Communication.RecordingFileStatusUpdated'
       ]
     }
     eventDeliverySchema: 'EventGridSchema'

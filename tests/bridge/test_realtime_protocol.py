@@ -8,7 +8,15 @@ import json
 import pytest
 
 from bridge import realtime_protocol as rt
-from bridge.events import AgentAudio, CallerTranscript, ModelError, ResponseDone, SpeechStarted, ToolCallRequested
+from bridge.events import (
+    AgentAudio,
+    CallerTranscript,
+    CallerTranscriptFailed,
+    ModelError,
+    ResponseDone,
+    SpeechStarted,
+    ToolCallRequested,
+)
 
 
 def test_ga_server_events_become_typed_bridge_events() -> None:
@@ -41,6 +49,26 @@ def test_ga_server_events_become_typed_bridge_events() -> None:
     assert rt.parse_server_event(json.dumps(done)) == ResponseDone("r1", "completed", {"total_tokens": 5})
     error = {"type": "error", "error": {"type": "invalid_request_error", "code": "x", "message": "m"}}
     assert rt.parse_server_event(json.dumps(error)) == ModelError("x", "m", "invalid_request_error")
+
+
+def test_cancelled_response_done_carries_the_reason_and_failed_transcriptions_are_parsed() -> None:
+    done = {
+        "type": "response.done",
+        "response": {
+            "id": "r2",
+            "status": "cancelled",
+            "status_details": {"type": "cancelled", "reason": "turn_detected"},
+            "output": [{"id": "i1", "type": "message", "status": "incomplete"}],
+        },
+    }
+    assert rt.parse_server_event(json.dumps(done)) == ResponseDone("r2", "cancelled", None, "turn_detected")
+    failed = {
+        "type": "conversation.item.input_audio_transcription.failed",
+        "item_id": "u2",
+        "content_index": 0,
+        "error": {"type": "transcription_error", "code": "audio_unintelligible", "message": "m"},
+    }
+    assert rt.parse_server_event(json.dumps(failed)) == CallerTranscriptFailed("u2")
 
 
 def test_preview_event_names_are_not_mistaken_for_ga_ones() -> None:

@@ -89,3 +89,21 @@ def test_short_call_token_secret_is_refused() -> None:
     }
     with pytest.raises(SettingError, match="CALL_TOKEN_SECRET"):
         load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PUBLIC_BASE_URL", "http://callcenter.example.com"), ("BRIDGE_PUBLIC_URL", "ws://bridge.example.com")],
+)
+def test_public_urls_acs_calls_must_be_tls_unless_loopback(name: str, value: str) -> None:
+    env = {
+        "ACS_ENDPOINT": "https://a",
+        "ACS_PHONE_NUMBER": "+1",
+        "ACS_RESOURCE_ID": "r",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:7071",
+        "BRIDGE_PUBLIC_URL": "ws://localhost:8765",
+        "CALL_TOKEN_SECRET": "s" * 32,
+    }
+    assert load_settings(env).require_acs().public_base_url == "http://127.0.0.1:7071"
+    with pytest.raises(SettingError, match=name):
+        load_settings({**env, name: value})

@@ -109,7 +109,7 @@ def test_inbound_call_is_greeted_uses_a_tool_and_is_transferred_to_a_human(stack
     assert final["duration_s"] > 0 and final["usage"]["total_tokens"] > 0 and final["estimated_cost"] > 0
     lines = [(line["role"], line["text"]) for line in detail["transcript"]]
     assert lines[0] == ("agent", f"{RECORDING_NOTICE} {PROFILES['default'].greeting}")
-    assert final["recording_location"].startswith("acs-recording:")
+    assert final["recording_location"]  # the recording id, until ACS announces the file
     assert ("caller", "what is my balance") in lines
     assert any(role == "agent" and "fifty five" in text for role, text in lines)
     tools = {tool["name"]: tool for tool in detail["tool_calls"]}
@@ -117,6 +117,14 @@ def test_inbound_call_is_greeted_uses_a_tool_and_is_transferred_to_a_human(stack
     assert tools["escalate_to_human"]["ok"] is True
     operations = [op["operation"] for op in acs.get(f"/simulator/calls/{call['id']}").json()["operations"]]
     assert "answer" in operations[0].lower() and any("transfer" in op.lower() for op in operations)
+    # After the call, RecordingFileStatusUpdated (Event Grid, like IncomingCall) puts the file's URL on the record.
+    deadline = time.monotonic() + 20
+    while not (
+        location := api.get(f"/api/calls/{record['call_id']}").json()["record"]["recording_location"]
+    ).startswith("http"):
+        assert time.monotonic() < deadline, f"the recording file never reached the record ({location})"
+        time.sleep(0.3)
+    assert "/simulator/recordings/" in location and httpx.get(location, timeout=10).content[:4] == b"RIFF"
 
 
 def test_rejected_transfer_returns_the_caller_to_the_agent(stack, acs, api) -> None:

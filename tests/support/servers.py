@@ -27,9 +27,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 in a thread; yields its base URL and stops it afterwards."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan="on")
+def serve(app: Any, port: int | None = None, tls: tuple[str, str] | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 in a thread; yields its base URL and stops it afterwards.
+
+    `tls` = (certificate, key) PEM paths serves https instead (devstack/tls.py makes them).
+    """
+    certificate, key = tls or (None, None)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port or free_port(),
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=certificate,
+        ssl_keyfile=key,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -39,7 +51,7 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("test server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{config.port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{config.port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -135,7 +135,7 @@ class Stack:
     def client(self, key: str = ACCESS_KEY) -> CallAutomationClient:
         return CallAutomationClient(self.base, AzureKeyCredential(key))
 
-    def media(self, call_tag: str = "c1", start: bool = True) -> MediaStreamingOptions:
+    def media(self, call_tag: str = "c1", start: bool = True, dtmf: bool = True) -> MediaStreamingOptions:
         return MediaStreamingOptions(
             transport_url=f"{self.bridge_url}/acs/media/{call_tag}?token=secret-media-token",
             transport_type=StreamingTransportType.WEBSOCKET,
@@ -144,6 +144,7 @@ class Stack:
             start_media_streaming=start,
             enable_bidirectional=True,
             audio_format=AudioFormat.PCM24_K_MONO,
+            enable_dtmf_tones=dtmf,
         )
 
     def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

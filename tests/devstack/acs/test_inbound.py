@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from azure.communication.callautomation import PhoneNumberIdentifier
 from azure.core.exceptions import HttpResponseError
 
-from tests.devstack.acs.harness import Stack, running_stack, tone
+from tests.devstack.acs.harness import RESOURCE_ID, Stack, running_stack, tone
 
 CALLER = "+15551230000"
 OUR_NUMBER = "+15559990000"
@@ -28,11 +29,11 @@ def ring(stack: Stack, **body: Any) -> tuple[str, dict[str, Any]]:
     return call_id, stack.wait_for(delivered, "IncomingCall delivery")
 
 
-def answer(stack: Stack, event: dict[str, Any]) -> str:
+def answer(stack: Stack, event: dict[str, Any], dtmf: bool = True) -> str:
     result = stack.client().answer_call(
         event["data"]["incomingCallContext"],
         stack.callback_url,
-        media_streaming=stack.media(),
+        media_streaming=stack.media(dtmf=dtmf),
         operation_context="answer-op",
     )
     return str(result.call_connection_id)
@@ -67,6 +68,29 @@ def test_incoming_call_event_has_the_event_grid_shape_and_answering_runs_the_cal
         assert snapshot["direction"] == "inbound" and snapshot["ended_by"] == "caller:script_done"
         assert Path(snapshot["recording"]["conversation_wav"]).is_file()
         assert "secret" not in str(snapshot)  # URLs are shown without their tokens
+
+
+def test_key_presses_reach_the_media_socket_only_when_the_call_enabled_dtmf_tones(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        call_id, event = ring(stack, script=[{"dtmf": "12#"}, {"silence": 0.1}])
+        assert answer(stack, event, dtmf=False) == call_id
+        stack.wait_for_event(call_id, "CallDisconnected")
+        assert "DtmfData" not in stack.bridge.kinds() and "AudioData" in stack.bridge.kinds()
+        snapshot = stack.call(call_id)
+        assert snapshot["media"]["dtmf"] is False
+        assert snapshot["media_stats"]["dtmf_not_streamed"] == 3
+
+
+def test_media_socket_handshake_carries_a_day_long_acs_jwt_for_the_resource(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        call_id, event = ring(stack, script=[{"silence": 0.1}])
+        answer(stack, event)
+        stack.wait_for_event(call_id, "MediaStreamingStarted")
+        scheme, _, token = stack.bridge.headers["authorization"].partition(" ")
+        config = stack.control("GET", "/calling/.well-known/acsopenidconfiguration").json()
+        key = jwt.PyJWKClient(config["jwks_uri"]).get_signing_key_from_jwt(token).key
+        claims = jwt.decode(token, key, algorithms=["RS256"], audience=RESOURCE_ID, issuer=config["issuer"])
+        assert scheme == "Bearer" and claims["exp"] - claims["iat"] == 24 * 3600
 
 
 def test_event_grid_delivery_is_retried_until_accepted_and_can_be_duplicated(tmp_path: Path) -> None:
@@ -106,9 +130,12 @@ def test_answering_twice_conflicts_and_an_expired_call_cannot_be_answered(tmp_pa
         stack.control("POST", f"/simulator/calls/{call_id}/hangup")
 
 
-@pytest.mark.parametrize(("agent", "expected"), [("answer", "accepted"), ("busy", "failed"), ("no_answer", "failed")])
-def test_transfer_to_a_human_is_accepted_or_fails_per_the_human_agent_behaviour(
-    tmp_path: Path, agent: str, expected: str
+@pytest.mark.parametrize(
+    ("agent", "expected"),
+    [("answer", None), ("busy", (486, 560486)), ("no_answer", (480, 560480)), ("decline", (603, 560603))],
+)
+def test_transfer_to_a_human_is_accepted_or_fails_with_the_documented_pstn_code(
+    tmp_path: Path, agent: str, expected: tuple[int, int] | None
 ) -> None:
     with running_stack(tmp_path) as stack:
         stack.behaviours(human_agent={"kind": agent, "seconds": 0.1, "ring_seconds": 0.05})
@@ -120,7 +147,7 @@ def test_transfer_to_a_human_is_accepted_or_fails_per_the_human_agent_behaviour(
             PhoneNumberIdentifier("+15557770000"), operation_context="xfer"
         )
         assert result.operation_context == "xfer"
-        if expected == "accepted":
+        if expected is None:
             accepted = stack.wait_for_event(call_id, "CallTransferAccepted")
             assert accepted["data"]["transferTarget"]["rawId"] == "4:+15557770000"
             assert accepted["data"]["transferee"]["rawId"] == "4:" + CALLER
@@ -129,7 +156,8 @@ def test_transfer_to_a_human_is_accepted_or_fails_per_the_human_agent_behaviour(
         else:
             failed = stack.wait_for_event(call_id, "CallTransferFailed")
             assert failed["data"]["operationContext"] == "xfer"
-            assert failed["data"]["resultInformation"]["code"] in (486, 487)
+            info = failed["data"]["resultInformation"]
+            assert (info["code"], info["subCode"]) == expected
             assert connection.get_call_properties().call_connection_state == "connected"
             stack.control("POST", f"/simulator/calls/{call_id}/hangup")
             stack.wait_for_event(call_id, "CallDisconnected")
@@ -182,6 +210,17 @@ def test_call_recording_reports_its_state_changes(tmp_path: Path) -> None:
         stack.wait_for_event(call_id, "CallDisconnected")
         states = [e["data"]["state"] for e in stack.callbacks.events(call_id) if "RecordingStateChanged" in e["type"]]
         assert states == ["active", "inactive"]
+
+        def file_event() -> dict[str, Any] | None:
+            kinds = [r["body"][0] for r in stack.event_grid.requests]
+            return next((e for e in kinds if e["eventType"].endswith(".RecordingFileStatusUpdated")), None)
+
+        published = stack.wait_for(file_event, "RecordingFileStatusUpdated on Event Grid")
+        assert published["subject"].endswith(f"/recordingId/{state.recording_id}")
+        chunk = published["data"]["recordingStorageInfo"]["recordingChunks"][0]
+        assert published["data"]["sessionEndReason"] == "CallEnded" and chunk["index"] == 0
+        download = stack.control("GET", chunk["contentLocation"].removeprefix(stack.base))
+        assert download.status_code == 200 and download.content[:4] == b"RIFF"
 
 
 def test_espeak_voice_speaks_the_caller_script_into_the_media_stream(tmp_path: Path) -> None:

@@ -79,9 +79,9 @@ def test_answered_call_streams_media_both_ways_and_app_hang_up_ends_it_with_sign
 @pytest.mark.parametrize(
     ("behaviour", "code", "sub_code", "outcome"),
     [
-        ({"kind": "no_answer", "seconds": 0.2}, 487, 10004, "no_answer"),
+        ({"kind": "no_answer", "seconds": 0.2}, 480, 560480, "no_answer"),
         ({"kind": "busy", "ring_seconds": 0.05}, 486, 560486, "busy"),
-        ({"kind": "decline", "ring_seconds": 0.05}, 603, 0, "declined"),
+        ({"kind": "decline", "ring_seconds": 0.05}, 603, 560603, "declined"),
     ],
 )
 def test_unanswered_call_fails_with_create_call_failed_then_disconnected(

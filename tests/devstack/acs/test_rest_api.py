@@ -135,6 +135,64 @@ def test_retried_create_call_with_the_same_repeatability_id_places_one_call(tmp_
         assert len(stack.control("GET", "/simulator/calls").json()["calls"]) == 1
 
 
+def _retry_headers(request_id: str) -> dict[str, dict[str, str]]:
+    return {
+        "headers": {"Repeatability-Request-ID": request_id, "Repeatability-First-Sent": "Mon, 01 Jan 2024 00:00:00 GMT"}
+    }
+
+
+def test_retried_answer_start_recording_and_terminate_take_effect_once(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        placed = stack.control("POST", "/simulator/calls/inbound", json={"from": "+15551230000", "to": "+15559990000"})
+        server_call_id = placed.json()["server_call_id"]
+        event = stack.wait_for(lambda: stack.event_grid.requests and stack.event_grid.requests[0]["body"][0], "ring")
+        client = stack.client()
+        context = event["data"]["incomingCallContext"]
+        first = client.answer_call(
+            context, stack.callback_url, **_retry_headers("a0000000-0000-4000-8000-000000000001")
+        )
+        again = client.answer_call(
+            context, stack.callback_url, **_retry_headers("a0000000-0000-4000-8000-000000000001")
+        )
+        assert first.call_connection_id == again.call_connection_id
+        call_id = str(first.call_connection_id)
+        stack.wait_for_state(call_id, "connected")
+        from azure.communication.callautomation import ServerCallLocator
+
+        locator = ServerCallLocator(server_call_id)
+        recording = client.start_recording(locator, **_retry_headers("b0000000-0000-4000-8000-000000000002"))
+        recording_again = client.start_recording(locator, **_retry_headers("b0000000-0000-4000-8000-000000000002"))
+        assert recording.recording_id == recording_again.recording_id
+        connection = client.get_call_connection(call_id)
+        connection.hang_up(is_for_everyone=True, **_retry_headers("c0000000-0000-4000-8000-000000000003"))
+        connection.hang_up(is_for_everyone=True, **_retry_headers("c0000000-0000-4000-8000-000000000003"))
+        operations = [op["operation"] for op in stack.call(call_id)["operations"]]
+        assert operations == ["answer_call", "start_recording", "hang_up"]
+        with pytest.raises(HttpResponseError) as fresh:  # a new request id is a new request: the call is gone
+            connection.hang_up(is_for_everyone=True)
+        assert fresh.value.status_code == 404
+
+
+def test_callback_urls_must_be_https_unless_loopback(tmp_path: Path) -> None:
+    with running_stack(tmp_path) as stack:
+        client = stack.client()
+        with pytest.raises(HttpResponseError) as plain:
+            client.create_call(
+                PhoneNumberIdentifier("+15550001111"),
+                "http://callbacks.example.com/api/callbacks/c1",
+                source_caller_id_number=PhoneNumberIdentifier("+15559990000"),
+            )
+        assert plain.value.status_code == 400 and "must use https" in str(plain.value.message)
+        loopback_http = stack.callback_url.replace("https://", "http://")
+        assert loopback_http.startswith("http://127.0.0.1")
+        placed = client.create_call(
+            PhoneNumberIdentifier("+15550001111"),
+            loopback_http,
+            source_caller_id_number=PhoneNumberIdentifier("+15559990000"),
+        )
+        assert placed.call_connection_state == "connecting"
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -54,7 +54,7 @@ async def test_unknown_and_malformed_events_get_error_events_and_the_session_goe
         assert (await next_of(socket, "session.created"))["session"]["type"] == "realtime"
         await socket.send('{"type": "response.audio.delta", "event_id": "e1"}')
         error = await next_of(socket, "error")
-        assert error["error"]["param"] == "type" and error["error"]["event_id"] is None
+        assert error["error"]["param"] == "type" and error["error"]["event_id"] == "e1"  # echoed, as the service does
         await socket.send("not json")
         assert (await next_of(socket, "error"))["error"]["code"] == "invalid_json"
         await socket.send('{"type": "input_audio_buffer.append", "audio": "%%%"}')
@@ -73,13 +73,14 @@ async def test_server_vad_detects_speech_and_a_scripted_turn_answers_with_audio_
         running_simulator(scenario) as (_, base),
         connect(ws_url(base), additional_headers={"api-key": API_KEY}) as socket,
     ):
-        session = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
-        await socket.send(json.dumps({"type": "session.update", "session": session}))
+        vad = {"type": "server_vad", "prefix_padding_ms": 40}
+        audio = {"input": {"transcription": {"model": "whisper-1"}, "turn_detection": vad}}
+        await socket.send(json.dumps({"type": "session.update", "session": {"type": "realtime", "audio": audio}}))
         await next_of(socket, "session.updated")
         for audio in [QUIET] * 5 + [LOUD] * 10 + [QUIET] * 30:
             await socket.send(json.dumps({"type": "input_audio_buffer.append", "audio": audio}))
         started = await next_of(socket, "input_audio_buffer.speech_started")
-        assert started["audio_start_ms"] == 100
+        assert started["audio_start_ms"] == 100 - 40  # where speech began, minus the prefix padding kept
         stopped = await next_of(socket, "input_audio_buffer.speech_stopped")
         assert stopped["audio_end_ms"] == 300
         heard = await next_of(socket, "conversation.item.input_audio_transcription.completed")

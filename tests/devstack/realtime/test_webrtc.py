@@ -21,11 +21,12 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from devstack.realtime import build_state, create_app
 from devstack.realtime.speech import tone_voice
 from devstack.realtime.state import SimulatorState
+from devstack.realtime.webrtc import FILTERED_EVENTS
 from devstack.realtime.webrtc_audio import AgentVoiceTrack
 from tests.devstack.realtime.harness import API_KEY
 from tests.support.servers import serve_in_loop
 
-CALLS = "/openai/v1/realtime/calls"
+CALLS = "/openai/v1/realtime/calls"  # as on Azure: https://<resource>.openai.azure.com/openai/v1/realtime/calls
 SCENARIO = {
     "greeting": "Hello there.",
     "turns": [
@@ -118,7 +119,7 @@ async def mint_key(base: str, session: dict[str, Any]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def browser(base: str, key: str) -> AsyncIterator[Browser]:
+async def browser(base: str, key: str, query: str = "") -> AsyncIterator[Browser]:
     """Offer, answer, and wait for the data channel to open."""
     pc = RTCPeerConnection()
     mic = Microphone()
@@ -136,7 +137,7 @@ async def browser(base: str, key: str) -> AsyncIterator[Browser]:
         await pc.setLocalDescription(await pc.createOffer())
         async with httpx.AsyncClient(base_url=base) as http:
             answer = await http.post(
-                CALLS,
+                CALLS + query,
                 content=pc.localDescription.sdp,
                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/sdp"},
             )
@@ -164,6 +165,19 @@ async def test_an_ephemeral_key_opens_a_webrtc_session_configured_from_its_clien
         assert state.received_types == ["session.update"]
 
 
+async def test_webrtcfilter_on_sends_the_browser_only_the_events_azure_lists() -> None:
+    key_session = {"type": "realtime", "instructions": "Secret instructions."}
+    async with (
+        simulator() as (_, base),
+        browser(base, await mint_key(base, key_session), "?webrtcfilter=on") as peer,
+    ):
+        peer.send({"type": "response.create"})
+        assert (await peer.next_of("response.output_audio_transcript.done"))["transcript"] == "Hello there."
+        await peer.next_of("output_audio_buffer.stopped")
+        assert set(peer.seen) <= FILTERED_EVENTS
+        assert "response.output_audio_transcript.delta" in peer.seen and "session.created" not in peer.seen
+
+
 async def test_agent_speech_arrives_as_a_48khz_track_and_never_as_audio_deltas() -> None:
     async with simulator() as (_, base), browser(base, await mint_key(base, {"type": "realtime"})) as peer:
         peer.send({"type": "response.create"})
@@ -183,7 +197,12 @@ async def test_agent_speech_arrives_as_a_48khz_track_and_never_as_audio_deltas()
 
 
 async def test_the_microphone_track_drives_server_vad_tool_calls_and_the_next_turn() -> None:
-    async with simulator() as (state, base), browser(base, await mint_key(base, {"type": "realtime"})) as peer:
+    # No prefix padding: audio_start_ms (which includes it, as on the service) is where the tone began.
+    no_padding = {
+        "type": "realtime",
+        "audio": {"input": {"turn_detection": {"type": "server_vad", "prefix_padding_ms": 0}}},
+    }
+    async with simulator() as (state, base), browser(base, await mint_key(base, no_padding)) as peer:
         await peer.next_of("session.created")
         peer.mic.say(speech_like(0.8))
         started = await peer.next_of("input_audio_buffer.speech_started")
