@@ -3,6 +3,7 @@
 import azure.durable_functions as df
 import azure.functions as func
 
+from callcenter import retention
 from callcenter.api import agents_api, calls_api, campaigns_api, dnc_api, internal_api, platform_api, session_api
 from callcenter.orchestrations import call_activities, call_lifecycle, campaign, campaign_activities
 from callcenter.telephony import callbacks, incoming
@@ -23,5 +24,6 @@ for blueprint in (
     dnc_api.bp,
     campaign.bp,
     campaign_activities.bp,
+    retention.bp,
 ):
     app.register_functions(blueprint)

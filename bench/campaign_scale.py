@@ -101,10 +101,9 @@ async def _drive(
         await engine.run_until_idle()
         for _ in range(3):
             await asyncio.sleep(0)
-        engine._drop_stale_timers()
-        heap = engine._timer_heap
-        if heap:
-            await clock.set(max(heap[0][0], clock.now()))
+        upcoming = engine.next_timer_at()
+        if upcoming is not None:
+            await clock.set(max(upcoming, clock.now()))
             continue
         status = (await http.get(f"/api/campaigns/{campaign_id}")).json()["campaign"]["status"]
         if status in ("completed", "cancelled"):

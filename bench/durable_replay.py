@@ -97,7 +97,7 @@ async def engine_throughput(instances: int) -> float:
         await engine.start()
         started = time.perf_counter()
         for n in range(instances):
-            await engine.start_new("chain", f"c{n}", json.dumps("null"))
+            await engine.client.start_new("chain", f"c{n}", json.dumps("null"))
         await engine.run_until_idle(timeout=300)
         elapsed = time.perf_counter() - started
         await engine.stop()

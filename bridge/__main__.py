@@ -71,7 +71,7 @@ def main() -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=settings.log_level, handlers=[handler])
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    logging.getLogger("picows").setLevel(logging.WARNING)  # it logs every connect/disconnect at INFO
     logging.getLogger("httpx").setLevel(logging.WARNING)
     telemetry.configure(settings)
     with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:

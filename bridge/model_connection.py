@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from typing import Any
 
-from websockets.asyncio.client import connect
+from picows import ws_connect
 
 from bridge.settings import BridgeSettings
-from bridge.websocket import PushClientConnection
+from bridge.websocket import PushConnection
 
 log = logging.getLogger("bridge.model")
 
 COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 # Realtime audio deltas can be large (seconds of base64 audio); session events are small.
 MAX_MODEL_MESSAGE_BYTES = 16 * 1024 * 1024
+# Caller audio queued for a model session that stopped reading before it is cut off (~16 s of
+# appends); the relay then reconnects once, as for any dropped session.
+MAX_MODEL_WRITE_BUFFER = 1024 * 1024
 
 
 class ModelConnectError(Exception):
@@ -31,14 +35,18 @@ class ModelConnectError(Exception):
 class ModelConnector:
     """Opens authenticated Realtime WebSocket sessions for calls."""
 
-    def __init__(self, settings: BridgeSettings, *, open_timeout: float = 10.0) -> None:
+    def __init__(self, settings: BridgeSettings, *, open_timeout: float = 10.0, credential: Any = None) -> None:
         self._url = settings.realtime_url
         self._api_key = settings.openai_api_key
         self._open_timeout = open_timeout
-        self._credential: Any = None  # azure.identity.aio.DefaultAzureCredential, created lazily
+        # An azure.identity.aio async credential; DefaultAzureCredential, created lazily, unless given.
+        self._credential: Any = credential
         self._token: str = ""
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
+        # One TLS context for every session (system CAs, hostname checks): building one per call
+        # would cost more CPU than the handshake it secures. None on ws:// (the devstack simulator).
+        self._tls = ssl.create_default_context() if self._url.startswith("wss://") else None
 
     async def _auth_headers(self) -> dict[str, str]:
         if self._api_key:
@@ -53,28 +61,42 @@ class ModelConnector:
                 self._token, self._token_expires = token.token, float(token.expires_on)
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def open(self) -> PushClientConnection:
+    async def open(self) -> PushConnection:
         """Connect to the deployment's Realtime endpoint.
 
         Raises:
             ModelConnectError: refused handshake, network failure, timeout or no credential.
         """
+
+        def listener() -> PushConnection:
+            return PushConnection(
+                max_message=MAX_MODEL_MESSAGE_BYTES,
+                max_write_buffer=MAX_MODEL_WRITE_BUFFER,
+                close_timeout=1.0,  # a hung-up call must not keep a billed session open
+                name="model",
+            )
+
         try:
             headers = await self._auth_headers()
-            connection = await connect(
-                self._url,
-                create_connection=PushClientConnection,  # events go to a handler, no queue (websocket.py)
-                additional_headers=headers,
-                open_timeout=self._open_timeout,
-                close_timeout=1.0,  # a hung-up call must not keep a billed session open
-                max_size=MAX_MODEL_MESSAGE_BYTES,
-                compression=None,  # audio does not compress; deflate would only cost CPU
-                ping_interval=20.0,
-                ping_timeout=20.0,
-            )
+            _, connection = await asyncio.wait_for(
+                ws_connect(
+                    listener,
+                    self._url,
+                    ssl_context=self._tls,
+                    extra_headers=headers,
+                    websocket_handshake_timeout=self._open_timeout,
+                    max_frame_size=MAX_MODEL_MESSAGE_BYTES,
+                    max_redirects=0,  # a redirect would carry the key or token somewhere else
+                    enable_auto_ping=True,  # ping after 20 s of silence; no pong in 20 s ends it
+                    auto_ping_idle_timeout=20.0,
+                    auto_ping_reply_timeout=20.0,
+                    logger_name="model",  # picows.model
+                ),
+                self._open_timeout,
+            )  # picows never offers permessage-deflate: audio does not compress
         except Exception as exc:  # every failure means the same thing: no model session
             raise ModelConnectError(f"{type(exc).__name__}: {_describe(exc)}") from None
-        assert isinstance(connection, PushClientConnection)
+        assert isinstance(connection, PushConnection)
         return connection
 
     async def aclose(self) -> None:
@@ -84,5 +106,8 @@ class ModelConnector:
 
 def _describe(exc: Exception) -> str:
     """A short reason that never contains headers (the key or token could be in them)."""
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    return f"HTTP {status}" if status else str(exc)[:200]
+    status = getattr(getattr(exc, "response", None), "status", None)
+    if status:
+        return f"HTTP {int(status)}"
+    first = exc.args[0] if exc.args else ""  # picows puts the raw response after the message
+    return (first if isinstance(first, str) else str(exc))[:200]

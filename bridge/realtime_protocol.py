@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson  # parses what the compact audio path does not slice
+
 from bridge.b64 import is_base64
 from bridge.events import (
     AgentAudio,
@@ -78,7 +80,7 @@ def _compact_audio_delta(text: str) -> AgentAudio | None:
     if not is_base64(audio, MAX_DELTA_CHARS):
         return None
     try:
-        body = json.loads(text[:start] + '"}')
+        body = orjson.loads(text[:start] + '"}')
     except (ValueError, RecursionError):
         return None
     if not isinstance(body, dict) or body.get("type") != AUDIO_DELTA:
@@ -156,7 +158,7 @@ def parse_server_event(text: str | bytes) -> ModelEvent | None:
         if audio is not None:
             return audio
     try:
-        body = json.loads(text)
+        body = orjson.loads(text)
     except (ValueError, RecursionError):
         raise RealtimeProtocolError("server event is not valid JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):

@@ -2,7 +2,7 @@
 
 `CallRelay.run` owns a call from handshake to teardown. Each socket hands its messages to a handler
 (`_on_acs_message`, `_on_model_message`) that parses them through the codecs, dispatches on the
-event class and writes, without a task switch per message (`bridge/websocket.py`); small tasks only
+event class and writes, without a task switch per message (`bridge/websocket.py`, on picows); small tasks only
 watch for a socket closing, the call's limits, tool calls and event batches. Whatever ends the call
 (hang-up, model failure, limits, drain, a crash) goes through `finish`, and teardown always closes
 the model session first (it is billed), then the media socket, then flushes the call's events.
@@ -19,9 +19,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-
-from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
 
 from bridge import acs_protocol as acs
 from bridge import realtime_protocol as rt
@@ -53,7 +50,7 @@ from bridge.session import AgentConfig, CallSession, CallState, EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
 from bridge.transcript import AgentTranscripts
-from bridge.websocket import Message, PushClientConnection, PushServerConnection
+from bridge.websocket import CloseCode, ConnectionClosed, Message, PushConnection
 
 log = logging.getLogger("bridge.relay")
 
@@ -62,11 +59,12 @@ _MAX_RECONNECTS_PER_CALL = 3
 _FINAL_FLUSH_SECONDS = 60.0
 _CALL_ENDED_OUTPUT = json.dumps({"error": {"code": "call_ended", "message": "the call ended before the tool answered"}})
 _RECONNECT_INSTRUCTIONS = "The line dropped for a moment. Apologise briefly and carry on helping the caller."
-# websockets closed the media socket itself for a bad frame: why the call ended.
+# The socket layer closed the media socket itself (a bad frame, a caller not reading): why the call ended.
 _REFUSED_FRAMES = {
     CloseCode.MESSAGE_TOO_BIG: "frame too big",
     CloseCode.INVALID_DATA: "invalid UTF-8",
     CloseCode.PROTOCOL_ERROR: "WebSocket protocol error",
+    CloseCode.POLICY_VIOLATION: "caller not reading",
 }
 
 
@@ -94,7 +92,7 @@ class RelayDeps:
 class CallRelay:
     """Relays one call's audio and events until the call ends."""
 
-    def __init__(self, acs_socket: PushServerConnection, call_id: str, deps: RelayDeps) -> None:
+    def __init__(self, acs_socket: PushConnection, call_id: str, deps: RelayDeps) -> None:
         self.session = CallSession(call_id=call_id)
         self._acs = acs_socket
         self._deps = deps
@@ -102,7 +100,7 @@ class CallRelay:
         self._events = EventBatcher(
             deps.function_app, call_id, deps.settings.event_flush_seconds, on_notices=self._handle_notices
         )
-        self._model: PushClientConnection | None = None
+        self._model: PushConnection | None = None
         self._model_generation = 0  # bumps on reconnect; tool results of an old session are not sent
         self._reconnects = 0
         self._playback: Playback | None = None
@@ -286,11 +284,10 @@ class CallRelay:
             self.finish(EndReason.BRIDGE_ERROR, CloseCode.INTERNAL_ERROR, "bridge error")
 
     async def _watch_acs(self) -> None:
-        """The media socket closed: the caller hung up, or websockets refused a frame (too big, bad UTF-8)."""
+        """The media socket closed: the caller hung up, or the socket layer refused a frame or a stalled reader."""
         await self._acs.wait_closed()
-        sent = self._acs.protocol.close_sent
-        code = CloseCode(sent.code) if sent is not None and sent.code in _REFUSED_FRAMES else None
-        if code is not None:
+        code = self._acs.close_sent_code
+        if code is not None and code in _REFUSED_FRAMES:
             self.finish(EndReason.PROTOCOL_ERROR, code, _REFUSED_FRAMES[code])
         else:
             self.finish(EndReason.CALLER_HUNG_UP, CloseCode.NORMAL_CLOSURE, "caller hung up")

@@ -1,9 +1,10 @@
 """The bridge's WebSocket server: `/acs/media/{call_id}` plus health, readiness and metrics.
 
-`process_request` refuses anything that should not become a call before the upgrade (unknown
-path: 404, bad token: 401/403, draining: 503), so a refused client never costs a model session.
-Capacity is checked after the upgrade and answered with close code 1013 (try again later), which
-ACS and load balancers understand as "another replica, please".
+`_process_request` is the one place a request's path, query and headers are checked, before the
+upgrade: unknown path 404, bad token 401/403, draining 503, so a refused client never costs a model
+session. Capacity is checked after the upgrade and answered with close code 1013 (try again later),
+which ACS and load balancers understand as "another replica, please". The sockets are picows
+connections adapted in `bridge/websocket.py`; nothing else here knows the library.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import re
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
-from websockets.frames import CloseCode
-from websockets.http11 import Request, Response
+from multidict import CIMultiDict
+from picows import WSListener, WSUpgradeRequest, WSUpgradeResponse, WSUpgradeResponseWithListener, ws_create_server
 
 from bridge.acs_keys import AcsMediaAuth
 from bridge.function_app_client import FunctionAppClient
@@ -31,22 +30,34 @@ from bridge.session import EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
 from bridge.tokens import TokenError, verify_media_token
-from bridge.websocket import PushServerConnection
+from bridge.websocket import CloseCode, PushConnection
 
 log = logging.getLogger("bridge.server")
 
 _MEDIA_PATH = re.compile(r"/acs/media/([A-Za-z0-9._:-]{1,128})")
-# ACS frames are ~1.3 KB; anything near this is not audio. Larger frames are closed with 1009.
+# ACS frames are ~1.3 KB; anything near this is not audio. Larger messages are closed with 1009.
 MAX_ACS_MESSAGE_BYTES = 64 * 1024
+# Audio queued for a caller whose socket stopped reading before it is cut off: ~4 s of 24 kHz
+# frames. The pacer sends in real time, so a healthy peer never has more than a few frames queued.
+MAX_ACS_WRITE_BUFFER = 256 * 1024
 
 
-def _json_response(status: HTTPStatus, body: object) -> Response:
+def _json_response(status: HTTPStatus, body: object) -> WSUpgradeResponse:
     payload = json.dumps(body).encode()
-    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-    return Response(status.value, status.phrase, headers, payload)
+    return _response(status, payload, "application/json")
 
 
-def _error(status: HTTPStatus, code: str, message: str) -> Response:
+def _response(status: HTTPStatus, body: bytes, content_type: str) -> WSUpgradeResponse:
+    headers = {"Content-Type": content_type}
+    response: WSUpgradeResponse
+    if status is HTTPStatus.OK:
+        response = WSUpgradeResponse.create_ok_response(body, headers)
+    else:
+        response = WSUpgradeResponse.create_error_response(status, body, headers)
+    return response
+
+
+def _error(status: HTTPStatus, code: str, message: str) -> WSUpgradeResponse:
     return _json_response(status, {"error": {"code": code, "message": message}})
 
 
@@ -74,7 +85,8 @@ class BridgeServer:
         self.draining = False
         self._no_calls = asyncio.Event()  # set whenever no call is live (drain waits on it)
         self._no_calls.set()
-        self._server: Server | None = None
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()  # one per accepted media connection
         self._acs_auth = AcsMediaAuth(settings)  # ACS's handshake JWT (bridge/acs_auth.py)
 
     @property
@@ -85,21 +97,46 @@ class BridgeServer:
 
     async def start(self) -> None:
         await self._acs_auth.start()
-        self._server = await serve(
-            self._handle,
+        self._server = await ws_create_server(
+            self._accept,
             self.settings.host,
             self.settings.port,
-            process_request=self._process_request,
-            max_size=MAX_ACS_MESSAGE_BYTES,
-            create_connection=PushServerConnection,  # messages go to the relay's handler (websocket.py)
-            compression=None,  # PCM in base64 does not compress; deflate would only cost CPU
-            close_timeout=2.0,
-            server_header=None,
-        )
+            websocket_handshake_timeout=10.0,
+            max_frame_size=MAX_ACS_MESSAGE_BYTES,
+            # ACS streams audio without pause, so a ping only goes out when a caller falls silent
+            # at the TCP level; 20 s without a pong ends that connection (close 1001).
+            enable_auto_ping=True,
+            auto_ping_idle_timeout=20.0,
+            auto_ping_reply_timeout=20.0,
+            logger_name="server",  # picows.server
+        )  # picows does not negotiate permessage-deflate: PCM in base64 does not compress anyway
         log.info("bridge listening on %s:%d", self.settings.host, self.port)
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        url = urlsplit(request.path)
+    def _accept(self, request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener:
+        """picows' listener factory: refuse with an HTTP answer, or accept with a media connection."""
+        target = request.path.decode("latin-1")
+        refusal = self._process_request(target, request.headers)
+        if refusal is not None:
+            return WSUpgradeResponseWithListener(refusal, None)
+        match = _MEDIA_PATH.fullmatch(urlsplit(target).path)
+        assert match is not None  # _process_request let only media paths through
+        connection = PushConnection(
+            max_message=MAX_ACS_MESSAGE_BYTES,
+            max_write_buffer=MAX_ACS_WRITE_BUFFER,
+            close_timeout=2.0,
+            name=f"call {match.group(1)}",
+        )
+        connection.on_open = lambda opened: self._start_handler(opened, match.group(1))
+        return connection
+
+    def _process_request(self, target: str, headers: CIMultiDict[str]) -> WSUpgradeResponse | None:
+        """Answer health, readiness and metrics, or refuse a media request; None lets the upgrade go on.
+
+        Args:
+            target: the request target (path and query) of the HTTP GET.
+            headers: the request's headers (case-insensitive).
+        """
+        url = urlsplit(target)
         if url.path == "/healthz":
             return _json_response(HTTPStatus.OK, {"status": "ok"})
         if url.path == "/readyz":
@@ -109,9 +146,7 @@ class BridgeServer:
                 return _error(HTTPStatus.SERVICE_UNAVAILABLE, "at_capacity", "the bridge is at its call limit")
             return _json_response(HTTPStatus.OK, {"status": "ready", "active_calls": len(self.relays)})
         if url.path == "/metrics":
-            body = self.metrics.render().encode()
-            headers = Headers([("Content-Type", "text/plain; version=0.0.4"), ("Content-Length", str(len(body)))])
-            return Response(200, "OK", headers, body)
+            return _response(HTTPStatus.OK, self.metrics.render().encode(), "text/plain; version=0.0.4")
         match = _MEDIA_PATH.fullmatch(url.path)
         if match is None:
             return _error(HTTPStatus.NOT_FOUND, "not_found", "no such endpoint")
@@ -119,7 +154,7 @@ class BridgeServer:
         token = next(iter(parse_qs(url.query).get("token", [])), None)
         try:
             verify_media_token(token, call_id, self.settings.call_token_secret)
-            self._acs_auth.verify(request.headers.get("Authorization"))  # both proofs are required
+            self._acs_auth.verify(headers.get("Authorization"))  # both proofs are required
         except TokenError as exc:
             self.metrics.refuse(exc.problem.code)
             log.warning("call %s: media connection refused: %s", call_id, exc.problem.code)
@@ -129,11 +164,12 @@ class BridgeServer:
             return _error(HTTPStatus.SERVICE_UNAVAILABLE, "draining", "the bridge is shutting down")
         return None
 
-    async def _handle(self, connection: ServerConnection) -> None:
-        assert isinstance(connection, PushServerConnection) and connection.request is not None
-        match = _MEDIA_PATH.fullmatch(urlsplit(connection.request.path).path)
-        assert match is not None  # process_request let only media paths through
-        call_id = match.group(1)
+    def _start_handler(self, connection: PushConnection, call_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._handle(connection, call_id), name=f"{call_id}:handler")
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _handle(self, connection: PushConnection, call_id: str) -> None:
         if len(self.relays) >= self.settings.max_calls:
             self.metrics.refuse("capacity")
             log.warning("call %s: refused, at capacity (%d calls)", call_id, len(self.relays))
@@ -161,7 +197,7 @@ class BridgeServer:
         """Stop accepting calls, let live calls finish up to the drain deadline, then end them (1001)."""
         self.draining = True
         if self._server is not None:
-            self._server.close(close_connections=False)  # stop listening; live calls go on
+            self._server.close()  # stop listening; live calls go on (asyncio.Server keeps them)
         log.info("draining: %d live calls, up to %.0f s", len(self.relays), self.settings.drain_seconds)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._no_calls.wait(), self.settings.drain_seconds)
@@ -174,7 +210,9 @@ class BridgeServer:
         """Close the listener and shared clients (after `drain`)."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+        for task in list(self._handlers):  # refusals still closing; calls are gone after `drain`
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
         await self._deps.pacer.aclose()
         await self._deps.function_app.aclose()
         await self._deps.connector.aclose()

@@ -136,6 +136,15 @@ SETTINGS: tuple[Setting, ...] = (
             "https://myapp.azurewebsites.net", "web", default=""),
     Setting("DURABLE_TASK_HUB", "Durable Functions task hub name (read by the host through host.json)",
             "callcenter", "core"),
+    Setting("RETENTION_DAYS",
+            "Days call records, call events and finished Durable instances are kept; a daily timer purges older ones",
+            "90", "records", Kind.INTEGER, 90, 1, 3650),
+    Setting("DNC_HASH_KEY",
+            "Key of the HMAC the do-not-call list is keyed by (32+ characters; Key Vault reference on Azure)",
+            "", "campaigns", secret=True),
+    Setting("DNC_HASH_KEY_PREVIOUS",
+            "The DNC_HASH_KEY a rotation replaced, still read until no row is keyed by it (docs/do-not-call.md)",
+            "", "campaigns", secret=True),
     Setting("APPLICATIONINSIGHTS_CONNECTION_STRING",
             "Application Insights connection string: OpenTelemetry traces and metrics; empty = none",
             "InstrumentationKey=...;IngestionEndpoint=...", "observability"),
@@ -207,6 +216,8 @@ class Settings:
     redact_transcripts: bool = False
     appinsights_connection_string: str | None = None
     appinsights_authentication: str | None = None
+    retention_days: int = 90
+    dnc_hash_keys: tuple[str, ...] = ()  # current key first, then the previous one (rotation)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def require_realtime(self) -> RealtimeSettings:
@@ -365,6 +376,15 @@ def _read_phone_agents(read: _Reader) -> dict[str, str]:
     return agents
 
 
+def _read_dnc_keys(read: _Reader) -> tuple[str, ...]:
+    keys = tuple(k for k in (read.text("DNC_HASH_KEY"), read.text("DNC_HASH_KEY_PREVIOUS")) if k)
+    if keys and not read.text("DNC_HASH_KEY"):
+        raise SettingError("setting DNC_HASH_KEY_PREVIOUS needs DNC_HASH_KEY (the key that replaced it)")
+    if any(len(k) < 32 for k in keys):  # an HMAC key shorter than its hash is weak (RFC 2104 section 3)
+        raise SettingError("settings DNC_HASH_KEY and DNC_HASH_KEY_PREVIOUS must be at least 32 characters")
+    return keys
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting from `env` (the process environment by default).
 
@@ -402,6 +422,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redact_transcripts=read.flag("REDACT_TRANSCRIPTS"),
         appinsights_connection_string=read.text("APPLICATIONINSIGHTS_CONNECTION_STRING"),
         appinsights_authentication=read.text("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"),
+        retention_days=read.integer("RETENTION_DAYS"),
+        dnc_hash_keys=_read_dnc_keys(read),
         missing={"realtime": realtime_missing, "acs": acs_missing},
     )
 

@@ -41,7 +41,8 @@ def find_record(api: httpx.Client, server_call_id: str, deadline: float) -> dict
     while time.monotonic() < deadline:
         for record in api.get("/api/calls", params={"limit": 100}).json().get("calls", []):
             if record.get("server_call_id") == server_call_id:
-                return record
+                found: dict[str, Any] = record
+                return found
         time.sleep(0.3)
     raise RuntimeError("the function app did not answer the call (is `make run` running?)")
 

@@ -144,6 +144,8 @@ KEY_MAKERS: dict[str, Callable[[], str]] = {
     "eventgrid_key": lambda: secrets.token_urlsafe(24),
     "openai_key": lambda: "local-" + secrets.token_urlsafe(24),
     "call_token_secret": lambda: secrets.token_urlsafe(48),
+    # Kept for the life of .data/: a new key would hide every do-not-call row (docs/do-not-call.md).
+    "dnc_hash_key": lambda: secrets.token_urlsafe(48),
     "acs_key_b64": _base64_key,  # ACS keys are base64: the SDK decodes them to sign requests
 }
 
@@ -176,6 +178,7 @@ def app_settings(ports: Ports, keys: dict[str, str], tables: str | None) -> dict
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports.host}",
         "BRIDGE_PUBLIC_URL": f"ws://127.0.0.1:{ports.bridge}",
         "CALL_TOKEN_SECRET": keys["call_token_secret"],
+        "DNC_HASH_KEY": keys["dnc_hash_key"],
         "HUMAN_AGENT_TARGET": HUMAN_AGENT_NUMBER,
         "HUMAN_AGENT_HOURS": "Mon-Sun 00:00-23:59",
         "API_BASE_URL": "",

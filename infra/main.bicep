@@ -89,6 +89,23 @@ param callTokenSecret string
 })
 param functionAppKey string
 
+@secure()
+@description('Key of the HMAC the do-not-call list is keyed by; azd generates it once. Never replace it without moving the old one to dncHashKeyPrevious (docs/do-not-call.md)')
+@metadata({
+  azd: {
+    type: 'generate'
+    config: {
+      length: 48
+      noSpecial: true
+    }
+  }
+})
+param dncHashKey string
+
+@secure()
+@description('The dncHashKey a rotation replaced, kept until no do-not-call row is keyed by it; empty = none')
+param dncHashKeyPrevious string = ''
+
 @description('Key Vault purge protection (turn on for production)')
 param keyVaultPurgeProtection bool = false
 
@@ -136,6 +153,11 @@ param recordingEnabled bool = false
 
 @description('Mask card numbers, phone numbers and e-mail addresses in stored transcripts and tool calls')
 param redactTranscripts bool = false
+
+@description('Days call records, call events and finished Durable instances are kept (a daily timer purges older ones)')
+@minValue(1)
+@maxValue(3650)
+param retentionDays int = 90
 
 @description('Lifetime of a per-call token, seconds')
 @minValue(60)
@@ -372,6 +394,8 @@ module keyVault 'modules/key-vault.bicep' = {
     name: names.keyVault
     callTokenSecret: callTokenSecret
     functionAppKey: functionAppKey
+    dncHashKey: dncHashKey
+    dncHashKeyPrevious: dncHashKeyPrevious
     azureOpenAiApiKey: azureOpenAiApiKey
     acsNameForKey: deployCommunicationServices && acsUseAccessKey ? names.acs : ''
     enablePurgeProtection: keyVaultPurgeProtection
@@ -454,6 +478,7 @@ var apiSettings = {
   NO_ANSWER_SECONDS: string(noAnswerSeconds)
   RECORDING_ENABLED: recordingEnabled ? 'true' : 'false'
   REDACT_TRANSCRIPTS: redactTranscripts ? 'true' : 'false'
+  RETENTION_DAYS: string(retentionDays)
   PRICE_PER_PHONE_MINUTE: pricePerPhoneMinute
   PRICE_PER_1K_INPUT_TOKENS: pricePer1kInputTokens
   PRICE_PER_1K_OUTPUT_TOKENS: pricePer1kOutputTokens
@@ -506,6 +531,8 @@ module functionApp 'modules/function-app.bicep' = {
     acsEndpoint: deployCommunicationServices ? communication!.outputs.endpoint : ''
     acsResourceId: deployCommunicationServices ? communication!.outputs.immutableResourceId : ''
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
+    dncHashKeySecretUri: keyVault.outputs.dncHashKeySecretUri
+    dncHashKeyPreviousSecretUri: keyVault.outputs.dncHashKeyPreviousSecretUri
     azureOpenAiApiKeySecretUri: keyVault.outputs.azureOpenAiApiKeySecretUri
     acsAccessKeySecretUri: keyVault.outputs.acsAccessKeySecretUri
     durableTaskSchedulerEndpoint: useDurableTaskScheduler ? durableScheduler!.outputs.endpoint : ''

@@ -29,7 +29,8 @@ ADD_REQUEST = {
 ENTRY = {
     "type": "object",
     "properties": {
-        "number": {"type": "string"},
+        "number": {"type": "string", "description": "the number asked about (absent in list pages)"},
+        "number_masked": {"type": "string", "description": "the number with all but its ends hidden"},
         "added_at": {"type": "string"},
         "source": {"type": "string", "description": "api or call"},
         "reason": {"type": "string"},
@@ -65,7 +66,7 @@ async def add_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
     bp,
     "do-not-call",
     method="GET",
-    summary="The do-not-call list, a page at a time in number order",
+    summary="The do-not-call list, a page at a time (numbers masked: rows are keyed by an HMAC)",
     tag="campaigns",
     parameters=(
         query_parameter("limit", "page size (1-500)", {"type": "integer"}),

@@ -86,7 +86,7 @@ def parse_behaviour(raw: Any, where: str = "behaviour") -> Behaviour:
     if unknown:
         raise BehaviourError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     try:
-        kind = CalleeKind(raw.get("kind"))
+        kind = CalleeKind(str(raw.get("kind")))
     except ValueError:
         kinds = ", ".join(k.value for k in CalleeKind)
         raise BehaviourError(f"{where}: 'kind' must be one of {kinds}") from None

@@ -58,6 +58,7 @@ def transfer(sim: AcsSimulator, call: Call, body: dict[str, Any]) -> dict[str, A
     context = _operation_context(body)
     call.move(CallState.TRANSFERRING)
     call.transfer_target = address
+    assert isinstance(target, dict)  # checked above: an address was read from it
     call.spawn(_run_transfer(sim, call, target, context), "transfer")
     return {"operationContext": context}
 

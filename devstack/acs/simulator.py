@@ -320,7 +320,8 @@ class AcsSimulator:
         if call.media is not None and call.media.start_on_connect:
             # The far end starts talking once media flows, so the app hears its first words.
             await self.start_streaming(call, call.operation_context)
-        if call.state is not CallState.DISCONNECTED:
+        # The state may have changed while awaiting (mypy narrows across the await).
+        if call.state is not CallState.DISCONNECTED:  # type: ignore[comparison-overlap]
             call.spawn(call.handset.run(), "handset")
 
     async def _far_end_hangs_up(self, call: Call, reason: str) -> None:
@@ -358,7 +359,7 @@ class AcsSimulator:
                 extra=ev.media_streaming_update("mediaStreamingFailed", exc.details),
             )
             return
-        if call.state is CallState.DISCONNECTED:  # hung up while the socket was opening
+        if call.state is CallState.DISCONNECTED:  # type: ignore[comparison-overlap]  # hung up while opening
             await stream.close()
             return
         handset.stream = stream

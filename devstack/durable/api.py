@@ -6,7 +6,8 @@ own calls (`orchestrators/{name}[/{id}]`, `instances/{id}?showHistory=...`, `...
 placeholder `INSTANCEID` is replaced by the instance id. Both point at the routes below, which the
 host emulator mounts next to the app's HTTP triggers. Response codes follow `HttpApiHandler`.
 
-Errors carry the project's `{"error": {"code", "message"}}` body plus the extension's `Message` /
+Not found (404) and gone (410) are bare statuses, as the extension answers them; other refusals
+carry the project's `{"error": {"code", "message"}}` body plus the extension's `Message` /
 `ExceptionMessage` fields, because the SDK reads `ExceptionMessage` from a 400 on start.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -23,10 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from devstack.durable import history as h
 from devstack.durable.instance import TERMINAL
-from devstack.durable.management import EngineError, EngineErrors
-
-if TYPE_CHECKING:
-    from devstack.durable.engine import DurableEngine
+from devstack.durable.management import EngineError, EngineErrors, InstanceClient
 
 PREFIX = "/runtime/webhooks/durabletask"
 INSTANCE_PLACEHOLDER = "INSTANCEID"
@@ -68,9 +65,9 @@ def client_binding(task_hub: str, base_url: str) -> str:
     )
 
 
-def management_routes(engine: DurableEngine) -> list[BaseRoute]:
-    """Routes for one engine, under `/runtime/webhooks/durabletask`."""
-    handlers = _Handlers(engine)
+def management_routes(client: InstanceClient, task_hub: str) -> list[BaseRoute]:
+    """Routes for one engine's instances, under `/runtime/webhooks/durabletask`."""
+    handlers = _Handlers(client, task_hub)
     return [
         Route(PREFIX + "/orchestrators/{function_name}", handlers.start, methods=["POST"]),
         Route(PREFIX + "/orchestrators/{function_name}/{instance_id}", handlers.start, methods=["POST"]),
@@ -82,8 +79,14 @@ def management_routes(engine: DurableEngine) -> list[BaseRoute]:
     ]
 
 
-def error_response(error: EngineError) -> JSONResponse:
-    """The JSON error body for a refused request."""
+def error_response(error: EngineError) -> Response:
+    """The response for a refused request.
+
+    Not found (404) and gone (410) carry no body, as `HttpApiHandler` answers them with a bare
+    `CreateResponse(HttpStatusCode.NotFound / Gone)`; the SDK reads such an empty body as "no data".
+    """
+    if error.status in (404, 410):
+        return Response(status_code=error.status)
     body = {
         "error": {"code": error.code, "message": error.message},
         "Message": error.message,
@@ -129,13 +132,14 @@ async def _json_body(request: Request) -> str | None:
 
 
 class _Handlers:
-    def __init__(self, engine: DurableEngine) -> None:
-        self.engine = engine
+    def __init__(self, client: InstanceClient, task_hub: str) -> None:
+        self.client = client
+        self.task_hub = task_hub
 
     async def start(self, request: Request) -> Response:
         try:
             name = request.path_params["function_name"]
-            instance_id = await self.engine.start_new(
+            instance_id = await self.client.start_new(
                 name, request.path_params.get("instance_id"), await _json_body(request)
             )
         except EngineError as error:
@@ -144,7 +148,7 @@ class _Handlers:
 
     def _check_status(self, request: Request, instance_id: str) -> Response:
         origin = f"{request.url.scheme}://{request.url.netloc}"
-        payload = json.loads(client_binding(self.engine.task_hub, origin))["managementUrls"]
+        payload = json.loads(client_binding(self.task_hub, origin))["managementUrls"]
         links = {
             key: value.replace(INSTANCE_PLACEHOLDER, quote(instance_id, safe="")) for key, value in payload.items()
         }
@@ -158,14 +162,14 @@ class _Handlers:
                 created_from = _time(request, "createdTimeFrom")
                 if created_from is None:
                     raise EngineErrors.bad_request("missing_created_time_from", "Please provide 'createdTimeFrom'.")
-                deleted = await self.engine.purge_by(created_from, _time(request, "createdTimeTo"), _statuses(request))
+                deleted = await self.client.purge_by(created_from, _time(request, "createdTimeTo"), _statuses(request))
                 if not deleted:
-                    return JSONResponse({"instancesDeleted": 0}, status_code=404)
+                    return Response(status_code=404)
                 return JSONResponse({"instancesDeleted": deleted})
             top_text = request.query_params.get("top")
             if top_text is not None and not top_text.isdigit():
                 raise EngineErrors.bad_request("invalid_top", "'top' must be a positive integer.")
-            results, token = await self.engine.query(
+            results, token = await self.client.query(
                 statuses=_statuses(request),
                 created_from=_time(request, "createdTimeFrom"),
                 created_to=_time(request, "createdTimeTo"),
@@ -183,12 +187,10 @@ class _Handlers:
         instance_id = request.path_params["instance_id"]
         try:
             if request.method == "DELETE":
-                return JSONResponse({"instancesDeleted": await self.engine.purge(instance_id)})
+                return JSONResponse({"instancesDeleted": await self.client.purge(instance_id)})
         except EngineError as error:
-            if error.status == 404:
-                return JSONResponse({"instancesDeleted": 0}, status_code=404)
             return error_response(error)
-        status = await self.engine.get_status(
+        status = await self.client.get_status(
             instance_id,
             show_history=_flag(request, "showHistory", False),
             show_history_output=_flag(request, "showHistoryOutput", False),
@@ -206,14 +208,14 @@ class _Handlers:
     async def raise_event(self, request: Request) -> Response:
         try:
             instance_id = request.path_params["instance_id"]
-            if await self.engine.get_status(instance_id) is None:
+            if await self.client.get_status(instance_id) is None:
                 raise EngineErrors.not_found(instance_id)
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media != "application/json":
                 raise EngineErrors.bad_request(
                     "unsupported_media_type", "Only application/json request content is supported"
                 )
-            await self.engine.raise_event(instance_id, request.path_params["event_name"], await _json_body(request))
+            await self.client.raise_event(instance_id, request.path_params["event_name"], await _json_body(request))
         except EngineError as error:
             return error_response(error)
         return Response(status_code=202)
@@ -224,14 +226,14 @@ class _Handlers:
         reason = request.query_params.get("reason")
         try:
             if operation == "terminate":
-                await self.engine.terminate(instance_id, reason)
+                await self.client.terminate(instance_id, reason)
             elif operation == "suspend":
-                await self.engine.suspend(instance_id, reason)
+                await self.client.suspend(instance_id, reason)
             elif operation == "resume":
-                await self.engine.resume(instance_id, reason)
+                await self.client.resume(instance_id, reason)
             elif operation == "restart":
                 new_id = _flag(request, "restartWithNewInstanceId", True)
-                return self._check_status(request, await self.engine.restart(instance_id, new_id))
+                return self._check_status(request, await self.client.restart(instance_id, new_id))
             elif operation == "rewind":
                 raise EngineError(501, "rewind_not_supported", "Rewind is not supported by the local Durable engine.")
             else:

@@ -12,7 +12,6 @@ Scope and differences from Azure are listed in devstack/README.md ("Durable engi
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import uuid
@@ -20,7 +19,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,11 @@ from devstack.durable.functions import (
     use_fast_timestamp_parsing,
 )
 from devstack.durable.instance import TERMINAL, Instance, RuntimeStatus
-from devstack.durable.management import EngineErrors, ManagementMixin
+from devstack.durable.live import LiveInstances, parent_ref
+from devstack.durable.management import EngineErrors, InstanceClient
 from devstack.durable.replay import Decision, Ledger, Outcome, decide, failure_message, is_retry_event
 from devstack.durable.store import ActivityRow, Message, Store
-from devstack.durable.work import WorkMixin
+from devstack.durable.work import ActivityRunner, TimerService
 
 log = logging.getLogger("devstack.durable")
 
@@ -53,8 +53,13 @@ _CONTEXT_SETTINGS = (
 _BUFFERED_EVENT_WARNING = "Potential duplicate Task completion"
 
 
-class DurableEngine(ManagementMixin, WorkMixin):
-    """Run the orchestrations and activities among `functions` (from `app.get_functions()`)."""
+class DurableEngine:
+    """Run the orchestrations and activities among `functions` (from `app.get_functions()`).
+
+    The engine is the dispatcher (episodes, commits, control messages); its parts are composed, each
+    given what it needs: `live` (instances and ready queue), `activities`, `timers`, and `client`
+    (the management operations the HTTP API and tests call).
+    """
 
     def __init__(
         self,
@@ -64,9 +69,13 @@ class DurableEngine(ManagementMixin, WorkMixin):
         task_hub: str = "TestHubName",
         *,
         max_activities: int = 32,
+        max_orchestrators: int = 1,
         max_batch: int = 500,
         fast_timestamps: bool = True,
+        activity_timeout: timedelta | None = None,
     ) -> None:
+        if max_activities < 1 or max_orchestrators < 1:
+            raise ValueError("the Durable concurrency limits must be at least 1")
         self.functions = DurableFunctions.from_app(functions)
         if fast_timestamps:
             use_fast_timestamp_parsing()
@@ -74,23 +83,25 @@ class DurableEngine(ManagementMixin, WorkMixin):
         self.task_hub = task_hub
         self._path = Path(data_dir) / f"{task_hub}.sqlite3"
         self._max_batch = max_batch
-        self._store: Store | None = None
-        # Live (non-terminal) instances; terminal ones are read from the store on demand.
-        self._instances: dict[str, Instance] = {}
-        self._ready: set[str] = set()
-        self._ready_order: list[str] = []
-        self._busy: str | None = None
-        self._wake = asyncio.Event()
-        self._changed = asyncio.Event()
-        # Pending timers: (fire_at, tie, store row id); row id -> (instance, execution, timer id).
-        self._timer_heap: list[tuple[datetime, int, int]] = []
-        self._timer_rows: dict[int, tuple[str, str, int]] = {}
-        self._timer_wake = asyncio.Event()
-        self._tie = itertools.count()
-        self._activity_tasks: set[asyncio.Task[None]] = set()
-        self._activity_slots = asyncio.Semaphore(max_activities)
-        self._orchestrator_thread = ThreadPoolExecutor(1, thread_name_prefix="durable-orchestrator")
-        self._activity_threads = ThreadPoolExecutor(max_activities, thread_name_prefix="durable-activity")
+        self._store: Store | None = None  # opened by `start`, closed by `stop`
+        self.live = LiveInstances(self._open_store)
+        self.activities = ActivityRunner(
+            self.functions.activities,
+            self._open_store,
+            self.clock,
+            self.live,
+            max_concurrent=max_activities,
+            timeout=activity_timeout,
+        )
+        self.timers = TimerService(self._open_store, self.clock, self.live)
+        self.client = InstanceClient(self.functions.orchestrators, self._open_store, self.clock, self.live)
+        # Episodes run on a pool as wide as maxConcurrentOrchestratorFunctions; one instance never
+        # runs two episodes at once (`_busy`), as DTFx holds one session per instance.
+        self._episode_slots = asyncio.Semaphore(max_orchestrators)
+        self._busy: set[str] = set()  # instances whose episode is running
+        self._deferred: set[str] = set()  # became ready while busy: re-queued when the episode ends
+        self._episodes: set[asyncio.Task[None]] = set()
+        self._orchestrator_threads = ThreadPoolExecutor(max_orchestrators, thread_name_prefix="durable-orchestrator")
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -101,10 +112,10 @@ class DurableEngine(ManagementMixin, WorkMixin):
         self._recover()
         self._tasks = [
             asyncio.create_task(self._dispatch_loop(), name="durable-dispatch"),
-            asyncio.create_task(self._timer_loop(), name="durable-timers"),
+            asyncio.create_task(self.timers.run(), name="durable-timers"),
         ]
         self.clock.attach(self.run_until_idle)
-        self._wake.set()
+        self.live.wake.set()
 
     async def stop(self) -> None:
         """Stop dispatching; let running activities finish (their results are kept); close."""
@@ -112,22 +123,24 @@ class DurableEngine(ManagementMixin, WorkMixin):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._activity_tasks:
-            await asyncio.wait(self._activity_tasks, timeout=10)
-        for task in list(self._activity_tasks):
-            task.cancel()
-        self._orchestrator_thread.shutdown(wait=True)
+        if self._episodes:
+            await asyncio.wait(self._episodes, timeout=10)
+        await self.activities.stop()
+        self._orchestrator_threads.shutdown(wait=True)
         await _close_sdk_client_session()
-        self._activity_threads.shutdown(wait=False, cancel_futures=True)
         if self._store is not None:
             self._store.close()
             self._store = None
 
-    @property
-    def store(self) -> Store:
+    def _open_store(self) -> Store:
         if self._store is None:
             raise RuntimeError("DurableEngine.start() has not been awaited")
         return self._store
+
+    @property
+    def store(self) -> Store:
+        """The open store (raises before `start`)."""
+        return self._open_store()
 
     def client_binding(self, base_url: str, task_hub: str | None = None) -> str:
         """The `durableClient` binding value for functions served at `base_url` (scheme://host:port).
@@ -142,16 +155,20 @@ class DurableEngine(ManagementMixin, WorkMixin):
         """The management API (`/runtime/webhooks/durabletask/...`) as Starlette routes."""
         from devstack.durable.api import management_routes
 
-        return management_routes(self)
+        return management_routes(self.client, self.task_hub)
 
     # -- test helpers ----------------------------------------------------------------------------
 
     def is_idle(self) -> bool:
         """Nothing runnable right now (future timers and suspended instances do not count)."""
-        if self._ready or self._busy is not None or self._activity_tasks:
+        if self.live.has_ready() or self._busy or self._deferred or self.activities.busy():
             return False
-        self._drop_stale_timers()
-        return not self._timer_heap or self._timer_heap[0][0] > self.clock.now()
+        due = self.timers.next_due()
+        return due is None or due > self.clock.now()
+
+    def next_timer_at(self) -> datetime | None:
+        """When the earliest durable timer fires (for drivers stepping a virtual clock), or None."""
+        return self.timers.next_due()
 
     # How long the virtual clock waits for the engine to go idle before it calls it a hang (seconds of
     # real time at one virtual instant; a benchmark with thousands of calls due at once raises it).
@@ -161,19 +178,19 @@ class DurableEngine(ManagementMixin, WorkMixin):
         """Wait until `is_idle()`; raise TimeoutError after `timeout` seconds (default `idle_timeout`)."""
         async with asyncio.timeout(timeout or self.idle_timeout):
             while True:
-                self._changed.clear()
+                self.live.changed.clear()
                 await asyncio.sleep(0)
                 if self.is_idle():
                     return
-                await self._changed.wait()
+                await self.live.changed.wait()
 
     async def wait_for(self, instance_id: str, timeout: float = 30.0) -> dict[str, Any]:
         """Wait until an instance is completed, failed or terminated; return its status payload."""
         async with asyncio.timeout(timeout):
             while True:
-                instance = self._instances.get(instance_id)
+                instance = self.live.get(instance_id)
                 if instance is None:
-                    status = await self.get_status(instance_id)
+                    status = await self.client.get_status(instance_id)
                     if status is None:
                         raise EngineErrors.not_found(instance_id)
                     if status["runtimeStatus"] in TERMINAL:
@@ -189,58 +206,70 @@ class DurableEngine(ManagementMixin, WorkMixin):
     def _recover(self) -> None:
         store = self.store
         for row in store.active_instances([s.value for s in TERMINAL]):
-            instance = Instance.from_row(row, store.load_history(row["instance_id"]))
-            self._instances[instance.instance_id] = instance
+            loaded = Instance.from_row(row, store.load_history(row["instance_id"]))
+            self.live.by_id[loaded.instance_id] = loaded
         for message in store.all_messages():
-            instance = self._instances.get(message.instance_id)
-            if instance is None:
+            owner = self.live.get(message.instance_id)
+            if owner is None:
                 store.delete_messages([message.id])
                 continue
-            instance.inbox.append(message)
-            self._mark_ready(instance.instance_id)
+            owner.inbox.append(message)
+            self.live.mark_ready(owner.instance_id)
         for timer in store.all_timers():
-            instance = self._instances.get(timer.instance_id)
+            instance = self.live.get(timer.instance_id)
             if instance is None or instance.execution_id != timer.execution_id:
                 store.delete_timer(timer.id)
                 continue
-            self._track_timer(instance, timer.timer_id, timer.id, h.parse_time(timer.fire_at))
+            self.timers.track(instance, timer.timer_id, timer.id, h.parse_time(timer.fire_at))
         for activity in store.all_activities():
-            instance = self._instances.get(activity.instance_id)
+            instance = self.live.get(activity.instance_id)
             if instance is None or instance.execution_id != activity.execution_id:
                 store.delete_activity(activity.id)
                 continue
             log.info("resuming activity %s of instance %s after restart", activity.name, activity.instance_id)
-            self._launch_activity(activity)
+            self.activities.launch(activity)
 
     # -- dispatcher ------------------------------------------------------------------------------
 
-    def _mark_ready(self, instance_id: str) -> None:
-        if instance_id not in self._ready:
-            self._ready.add(instance_id)
-            self._ready_order.append(instance_id)
-        self._wake.set()
-        self._changed.set()
-
     async def _dispatch_loop(self) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._ready_order:
-                # Take a batch of ready ids; each is processed once per pass, in arrival order.
-                batch, self._ready_order = self._ready_order, []
+            await self.live.wake.wait()
+            self.live.wake.clear()
+            # Each ready id is processed once per pass, in arrival order, up to the episode limit.
+            while batch := self.live.take_ready():
                 for instance_id in batch:
-                    self._ready.discard(instance_id)
-                    instance = self._instances.get(instance_id)
-                    if instance is None:
+                    self.live.unready(instance_id)
+                    if instance_id in self._busy:
+                        self._deferred.add(instance_id)
                         continue
-                    self._busy = instance_id
-                    try:
-                        await self._process(instance)
-                    except Exception:
-                        log.exception("durable engine failed processing instance %s", instance_id)
-                    finally:
-                        self._busy = None
-                        self._changed.set()
+                    if self.live.get(instance_id) is None:
+                        continue
+                    self._busy.add(instance_id)  # before waiting for a slot, so `is_idle` stays false
+                    await self._episode_slots.acquire()
+                    # Looked up after the wait: the instance may have finished (or been replaced) meanwhile.
+                    instance = self.live.get(instance_id)
+                    if instance is None:
+                        self._busy.discard(instance_id)
+                        self._deferred.discard(instance_id)
+                        self._episode_slots.release()
+                        self.live.changed.set()
+                        continue
+                    task = asyncio.create_task(self._guarded_process(instance), name=f"episode:{instance_id}")
+                    self._episodes.add(task)
+                    task.add_done_callback(self._episodes.discard)
+
+    async def _guarded_process(self, instance: Instance) -> None:
+        try:
+            await self._process(instance)
+        except Exception:
+            log.exception("durable engine failed processing instance %s", instance.instance_id)
+        finally:
+            self._busy.discard(instance.instance_id)
+            self._episode_slots.release()
+            if instance.instance_id in self._deferred:
+                self._deferred.discard(instance.instance_id)
+                self.live.mark_ready(instance.instance_id)
+            self.live.changed.set()
 
     async def _process(self, instance: Instance) -> None:
         """Handle control messages, then run one episode over the next batch of events."""
@@ -261,7 +290,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
             return
         await self._run_episode(instance, batch, consumed + dropped)
         if instance.inbox and not instance.is_terminal:
-            self._mark_ready(instance.instance_id)
+            self.live.mark_ready(instance.instance_id)
 
     def _next_control(self, instance: Instance) -> Message | None:
         # Terminate/suspend/resume act in arrival order, except that a suspended instance must see
@@ -314,7 +343,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
         else:
             body = self._context_body(instance, new_events)
             loop = asyncio.get_running_loop()
-            text, exc = await loop.run_in_executor(self._orchestrator_thread, _invoke, handler, body)
+            text, exc = await loop.run_in_executor(self._orchestrator_threads, _invoke, handler, body)
             if exc is not None:
                 error, result = parse_failure(exc)
             else:
@@ -379,7 +408,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
                 for timer_id in decision.canceled_timers:
                     if (row_id := instance.timers.pop(timer_id, None)) is not None:
                         store.delete_timer(row_id)
-                        self._timer_rows.pop(row_id, None)
+                        self.timers.cancel(row_id)
                 for work in decision.activities:
                     row_id = store.add_activity(
                         instance.instance_id, instance.execution_id, work.task_id, work.name, work.input_json
@@ -398,7 +427,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
                     row_id = store.add_timer(
                         instance.instance_id, instance.execution_id, timer.timer_id, h.format_time(timer.fire_at)
                     )
-                    self._track_timer(instance, timer.timer_id, row_id, timer.fire_at)
+                    self.timers.track(instance, timer.timer_id, row_id, timer.fire_at)
                 for child in decision.children:
                     self._start_child(instance, child.task_id, child.name, child.instance_id, child.input_json, now)
             elif decision.outcome == Outcome.CONTINUED_AS_NEW:
@@ -411,9 +440,9 @@ class DurableEngine(ManagementMixin, WorkMixin):
                 self._finish(instance, status, decision.output_json, decision.failure_details, now)
             store.upsert_instance(instance.row())
         for activity in started_activities:
-            self._launch_activity(activity)
+            self.activities.launch(activity)
         if instance.is_terminal:
-            self._retire(instance)
+            self.live.retire(instance)
 
     def _continue_as_new(
         self, instance: Instance, *, batch: list[h.Event], new_input: str | None, now: datetime
@@ -422,7 +451,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
         store = self.store
         store.clear_history(instance.instance_id)
         store.delete_instance_work(instance.instance_id)
-        self._forget_timers(instance)
+        self.timers.forget(instance)
         # preserveUnprocessedEvents is false for Python, so events delivered in earlier episodes and
         # never awaited are dropped; events of this last batch that no wait consumed carry over
         # (DTFx's AddEventToNextIteration), as do messages still queued.
@@ -449,17 +478,13 @@ class DurableEngine(ManagementMixin, WorkMixin):
             instance_id=instance.instance_id,
             execution_id=instance.execution_id,
             input_json=new_input,
-            parent=_parent_ref(instance.parent),
+            parent=parent_ref(instance.parent),
         )
-        front = [self._message(instance, started, execution_id=instance.execution_id)]
-        front += [self._message(instance, dict(e, IsPlayed=False), execution_id=None) for e in carried]
+        front = [self.live.message(instance, started, execution_id=instance.execution_id)]
+        front += [self.live.message(instance, dict(e, IsPlayed=False), execution_id=None) for e in carried]
         for message in reversed(front):
             instance.inbox.appendleft(message)
-        self._mark_ready(instance.instance_id)
-
-    def _message(self, instance: Instance, event: h.Event, *, execution_id: str | None) -> Message:
-        body = {"execution_id": execution_id, "event": event}
-        return Message(self.store.add_message(instance.instance_id, "event", body), instance.instance_id, "event", body)
+        self.live.mark_ready(instance.instance_id)
 
     def _finish(
         self, instance: Instance, status: RuntimeStatus, output_json: str | None, details: str | None, now: datetime
@@ -470,7 +495,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
         instance.failure_details = details
         instance.last_updated_time = now
         self.store.delete_instance_work(instance.instance_id)
-        self._forget_timers(instance)
+        self.timers.forget(instance)
         parent = instance.parent
         if parent is None:
             return
@@ -479,70 +504,21 @@ class DurableEngine(ManagementMixin, WorkMixin):
         else:
             reason = json.loads(output_json) if output_json else f"Sub-orchestration {status.value.lower()}"
             event = h.sub_orchestration_failed(now, parent["task_id"], str(reason), details)
-        self._deliver(parent["instance_id"], event, execution_id=parent["execution_id"])
-
-    def _retire(self, instance: Instance) -> None:
-        for waiter in instance.waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        instance.waiters.clear()
-        self._instances.pop(instance.instance_id, None)
-        self._changed.set()
-
-    def _deliver(self, instance_id: str, event: h.Event, *, execution_id: str | None) -> bool:
-        """Queue an event for a live instance (inside the caller's transaction); False if gone."""
-        instance = self._instances.get(instance_id)
-        if instance is None or instance.is_terminal:
-            return False
-        if execution_id is not None and execution_id != instance.execution_id:
-            return False
-        instance.inbox.append(self._message(instance, event, execution_id=execution_id))
-        self._mark_ready(instance_id)
-        return True
+        self.live.deliver(parent["instance_id"], event, execution_id=parent["execution_id"])
 
     def _start_child(
         self, parent: Instance, task_id: int, name: str, child_id: str, input_json: str | None, now: datetime
     ) -> None:
-        existing = self._instances.get(child_id)
+        existing = self.live.get(child_id)
         if existing is not None and not existing.is_terminal:
             event = h.sub_orchestration_failed(
                 now, task_id, f"An orchestration with instance ID '{child_id}' already exists and is running.", None
             )
-            parent.inbox.append(self._message(parent, event, execution_id=parent.execution_id))
-            self._mark_ready(parent.instance_id)
+            parent.inbox.append(self.live.message(parent, event, execution_id=parent.execution_id))
+            self.live.mark_ready(parent.instance_id)
             return
         ref = {"instance_id": parent.instance_id, "execution_id": parent.execution_id, "task_id": task_id}
-        self._create_instance(child_id, name, input_json, now, parent=ref)
-
-    def _create_instance(
-        self, instance_id: str, name: str, input_json: str | None, now: datetime, parent: dict[str, Any] | None
-    ) -> Instance:
-        """Create (or replace a finished) instance with its ExecutionStarted message; in a transaction."""
-        store = self.store
-        store.delete_instances([instance_id])
-        instance = Instance(
-            instance_id=instance_id,
-            name=name,
-            execution_id=uuid.uuid4().hex,
-            status=RuntimeStatus.PENDING,
-            input_json=input_json,
-            created_time=now,
-            last_updated_time=now,
-            parent=parent,
-        )
-        store.upsert_instance(instance.row())
-        started = h.execution_started(
-            now,
-            name=name,
-            instance_id=instance_id,
-            execution_id=instance.execution_id,
-            input_json=input_json,
-            parent=_parent_ref(parent),
-        )
-        self._instances[instance_id] = instance
-        instance.inbox.append(self._message(instance, started, execution_id=instance.execution_id))
-        self._mark_ready(instance_id)
-        return instance
+        self.live.create(child_id, name, input_json, now, parent=ref)
 
     # -- control messages ------------------------------------------------------------------------
 
@@ -580,7 +556,7 @@ class DurableEngine(ManagementMixin, WorkMixin):
                 instance.status = RuntimeStatus.RUNNING if instance.events else RuntimeStatus.PENDING
             store.upsert_instance(instance.row())
         if instance.is_terminal:
-            self._retire(instance)
+            self.live.retire(instance)
 
 
 def _invoke(handler: Any, body: str) -> tuple[str | None, BaseException | None]:
@@ -599,16 +575,6 @@ async def _close_sdk_client_session() -> None:
     from azure.durable_functions.models.utils import http_utils
 
     await http_utils._close_session()
-
-
-def _parent_ref(parent: dict[str, Any] | None) -> dict[str, Any] | None:
-    if parent is None:
-        return None
-    return {
-        "Name": None,
-        "OrchestrationInstance": {"InstanceId": parent["instance_id"], "ExecutionId": parent["execution_id"]},
-        "TaskScheduleId": parent["task_id"],
-    }
 
 
 __all__ = ["DurableEngine", "failure_message"]

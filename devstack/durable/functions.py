@@ -18,10 +18,12 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from azure.durable_functions.models.utils.df_serialization import df_dumps, df_loads
+
+from devstack.host.timespan import timeout_message
 
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
@@ -45,45 +47,83 @@ class ActivityFunction:
     func: Callable[..., Any]
     input_name: str
 
-    async def invoke(self, input_json: str | None, executor: Executor) -> str:
+    async def invoke(self, input_json: str | None, executor: Executor, timeout: timedelta | None = None) -> str:
         """Run with the decoded input; return the JSON text of the result.
 
         Raises:
-            ActivityError: the function raised, or returned something JSON cannot carry.
+            ActivityError: the function raised, outlived `timeout` (host.json functionTimeout), or
+                returned something JSON cannot carry.
         """
         value = _decode_input(input_json)
         try:
-            if inspect.iscoroutinefunction(self.func):
-                result = await self.func(**{self.input_name: value})
-            else:
-                call = functools.partial(self.func, **{self.input_name: value})
-                result = await asyncio.get_running_loop().run_in_executor(executor, call)
+            async with asyncio.timeout(timeout.total_seconds() if timeout else None):
+                if inspect.iscoroutinefunction(self.func):
+                    result = await self.func(**{self.input_name: value})
+                else:
+                    call = functools.partial(self.func, **{self.input_name: value})
+                    result = await asyncio.get_running_loop().run_in_executor(executor, call)
+        except TimeoutError as exc:
+            message = timeout_message(timeout, self.name)
+            raise ActivityError(failed_activity_reason(self.name, message), message) from exc
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
-            raise ActivityError(
-                f"The activity function '{self.name}' failed: \"{message}\". "
-                "See the function execution logs for additional details.",
-                message,
-            ) from exc
+            raise ActivityError(failed_activity_reason(self.name, message), message) from exc
         try:
-            return df_dumps(result)
+            return str(df_dumps(result))
         except (TypeError, ValueError) as exc:
             message = f"activity trigger output must be json serializable ({result!r})"
-            raise ActivityError(f"The activity function '{self.name}' failed: \"{message}\".", str(exc)) from exc
+            raise ActivityError(failed_activity_reason(self.name, message), str(exc)) from exc
+
+
+def failed_activity_reason(name: str, message: str) -> str:
+    """TaskFailed.Reason as the extension's TaskActivityShim writes it."""
+    return f"Activity function '{name}' failed: {message}"
+
+
+def missing_activity_reason(name: str) -> str:
+    """TaskFailed.Reason for an activity nobody declared (the extension's TaskNonexistentActivityShim)."""
+    return failed_activity_reason(name, f"Activity function '{name}' does not exist.")
+
+
+V = TypeVar("V")
+
+
+class FunctionTable(Generic[V]):
+    """Functions by name, looked up case-insensitively as the extension's `FunctionName` compares them."""
+
+    def __init__(self, items: dict[str, V] | None = None) -> None:
+        self._items: dict[str, tuple[str, V]] = {}
+        for name, value in (items or {}).items():
+            self[name] = value
+
+    def __setitem__(self, name: str, value: V) -> None:
+        self._items[name.casefold()] = (name, value)
+
+    def get(self, name: str) -> V | None:
+        """The function declared under `name` in any letter case, or None."""
+        found = self._items.get(name.casefold())
+        return found[1] if found else None
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.casefold() in self._items
+
+    def names(self) -> list[str]:
+        """The declared names, sorted, as declared."""
+        return sorted(name for name, _ in self._items.values())
 
 
 @dataclass(frozen=True, slots=True)
 class DurableFunctions:
     """The orchestrators and activities of one app, by function name."""
 
-    orchestrators: dict[str, Callable[[Any], str]]
-    activities: dict[str, ActivityFunction]
+    orchestrators: FunctionTable[Callable[[Any], str]]
+    activities: FunctionTable[ActivityFunction]
 
     @classmethod
     def from_app(cls, functions: Iterable[Any]) -> DurableFunctions:
         """Index the durable triggers among `app.get_functions()`."""
-        orchestrators: dict[str, Callable[[Any], str]] = {}
-        activities: dict[str, ActivityFunction] = {}
+        orchestrators: FunctionTable[Callable[[Any], str]] = FunctionTable()
+        activities: FunctionTable[ActivityFunction] = FunctionTable()
         for function in functions:
             trigger = function.get_trigger()
             kind = trigger.get_binding_name() if trigger is not None else None
@@ -129,8 +169,8 @@ def use_fast_timestamp_parsing() -> None:
         except (TypeError, ValueError):
             return original(text)
 
-    module._dateutil_parse = original
-    module.dt_parse = parse
+    setattr(module, "_dateutil_parse", original)  # noqa: B010 (an attribute the SDK module does not declare)
+    setattr(module, "dt_parse", parse)  # noqa: B010
 
 
 class OrchestrationContextBody:

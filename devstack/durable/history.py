@@ -83,7 +83,7 @@ def format_time(when: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """Parse an ISO-8601 instant (the SDK's or a client's) into an aware UTC datetime."""
-    parsed = isoparse(text)
+    parsed: datetime = isoparse(text)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -121,42 +121,80 @@ def status_payload(
         "lastUpdatedTime": h.parse_time(row["last_updated_time"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if events is not None:
-        payload["historyEvents"] = condense_history(events, show_output=show_history_output)
+        payload["historyEvents"] = condense_history(events, show_output=show_history_output, show_input=show_input)
     return payload
 
 
-def condense_history(events: list[h.Event], *, show_output: bool) -> list[dict[str, Any]]:
-    """History as the status API shows it: scheduling folded into completions, names as strings."""
-    scheduled: dict[int, h.Event] = {}
-    out: list[dict[str, Any]] = []
+_SCHEDULING = {
+    h.EventType.TASK_COMPLETED: h.EventType.TASK_SCHEDULED,
+    h.EventType.TASK_FAILED: h.EventType.TASK_SCHEDULED,
+    h.EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED: h.EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
+    h.EventType.SUB_ORCHESTRATION_INSTANCE_FAILED: h.EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
+}
+_RESULT_EVENTS = {
+    h.EventType.TASK_COMPLETED,
+    h.EventType.SUB_ORCHESTRATION_INSTANCE_COMPLETED,
+    h.EventType.EXECUTION_COMPLETED,
+}
+
+
+def condense_history(events: list[h.Event], *, show_output: bool, show_input: bool = True) -> list[dict[str, Any]]:
+    """History as the status API shows it (the extension's `GetDurableOrchestrationStatusAsync`).
+
+    A completion absorbs its scheduling event (`ScheduledTime`, `FunctionName`, the scheduled
+    `Input`); a scheduling event with no completion yet stays, so running activities show as
+    `TaskScheduled` and pending timers as `TimerCreated`. Episode markers, `EventId` and `IsPlayed`
+    are dropped; `Result` only with showHistoryOutput; `Input` everywhere only with showInput.
+    Timestamps carry 7 fractional digits, as .NET's 100 ns DateTime does.
+    """
+    out: list[dict[str, Any] | None] = []
+    scheduled: dict[tuple[h.EventType, int], int] = {}  # (kind, EventId) -> index in `out`
     for event in events:
         kind = h.EventType(event["EventType"])
         if kind in (h.EventType.ORCHESTRATOR_STARTED, h.EventType.ORCHESTRATOR_COMPLETED):
             continue
-        if kind in (
-            h.EventType.TASK_SCHEDULED,
-            h.EventType.TIMER_CREATED,
-            h.EventType.SUB_ORCHESTRATION_INSTANCE_CREATED,
-        ):
-            scheduled[event["EventId"]] = event
-            continue
-        item: dict[str, Any] = {"EventType": _pascal(kind), "Timestamp": event["Timestamp"]}
-        source = scheduled.get(event.get("TaskScheduledId", event.get("TimerId", -2)))
-        if source is not None:
-            item["ScheduledTime"] = source["Timestamp"]
-            if source.get("Name"):
-                item["FunctionName"] = source["Name"]
-        for key in ("Name", "Reason", "Details", "FireAt", "TimerId", "OrchestrationStatus"):
-            if key in event and event[key] is not None:
-                item["FunctionName" if key == "Name" and kind == h.EventType.EXECUTION_STARTED else key] = event[key]
-        if "OrchestrationStatus" in item:
-            item["OrchestrationStatus"] = _pascal(h.OrchestrationStatus(item["OrchestrationStatus"]))
-        if show_output and event.get("Result") is not None:
-            item["Result"] = _loads(event["Result"])
-        if kind in (h.EventType.EXECUTION_STARTED, h.EventType.EVENT_RAISED) and event.get("Input") is not None:
-            item["Input"] = _loads(event["Input"])
+        item: dict[str, Any] = {
+            key: _net_time(value) if key in ("Timestamp", "FireAt") else value
+            for key, value in event.items()
+            if key not in ("EventId", "IsPlayed")
+        }
+        item["EventType"] = _pascal(kind)
+        if kind in (h.EventType.TASK_SCHEDULED, h.EventType.SUB_ORCHESTRATION_INSTANCE_CREATED):
+            scheduled[(kind, event["EventId"])] = len(out)
+            item.pop("Version", None)
+        elif kind in _SCHEDULING:
+            source_index = scheduled.get((_SCHEDULING[kind], event.get("TaskScheduledId", -1)))
+            source = out[source_index] if source_index is not None else None
+            if source_index is not None and source is not None:
+                item["ScheduledTime"] = source["Timestamp"]
+                item["FunctionName"] = source.get("Name")
+                item["Input"] = source.get("Input")
+                out[source_index] = None
+            item.pop("TaskScheduledId", None)
+        elif kind == h.EventType.EXECUTION_STARTED:
+            item["FunctionName"] = item.pop("Name", None)
+            for key in ("OrchestrationInstance", "ParentInstance", "Version", "Tags"):
+                item.pop(key, None)
+        elif kind == h.EventType.EXECUTION_COMPLETED:
+            item["OrchestrationStatus"] = _pascal(h.OrchestrationStatus(event["OrchestrationStatus"]))
+        elif kind == h.EventType.TIMER_FIRED:
+            item.pop("TimerId", None)
+        if kind in _RESULT_EVENTS:
+            if show_output:
+                item["Result"] = _loads(item.get("Result"))
+            else:
+                item.pop("Result", None)
+        if not show_input:
+            item.pop("Input", None)
         out.append(item)
-    return out
+    return [item for item in out if item is not None]
+
+
+def _net_time(value: Any) -> Any:
+    """`...:SS.ffffffZ` (microseconds) as .NET prints a DateTime: `...:SS.fffffffZ` (ticks)."""
+    if isinstance(value, str) and len(value) == 27 and value.endswith("Z") and value[19] == ".":
+        return value[:-1] + "0Z"
+    return value
 
 
 def _pascal(value: h.EventType | h.OrchestrationStatus) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 import uvicorn
@@ -24,12 +25,16 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)  # the SDKs log every HTTP request at INFO
-    settings = load_local_settings(args.settings.parent if args.settings else args.app_dir)
+    settings = load_local_settings(args.app_dir, args.settings)
+    os.environ.setdefault("WEBSITE_HOSTNAME", f"{args.host}:{args.port}")  # as Core Tools sets it
     host = FunctionsHost(args.app_dir, static_dir=args.static_dir, data_dir=args.data_dir, settings=settings)
+    prefix = f"{host.config.route_prefix}/" if host.config.route_prefix else ""
     print(
-        f"Functions host: http://{args.host}:{args.port}/api/  ({len(host.index.http)} HTTP functions)",
+        f"Functions host: http://{args.host}:{args.port}/{prefix}  ({len(host.index.http)} HTTP functions)",
         flush=True,
     )
+    for name, reason in host.index.failed.items():
+        print(f"  function {name} did not load: {reason}", flush=True)
     uvicorn.run(host.asgi(), host=args.host, port=args.port, log_level="warning")
 
 

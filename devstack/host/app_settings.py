@@ -44,9 +44,15 @@ class LocalSettings:
     keys: HostKeys
 
 
-def load_local_settings(app_dir: Path) -> LocalSettings:
-    """Read `local.settings.json` from `app_dir` (missing file = empty settings, generated keys)."""
-    path = app_dir / "local.settings.json"
+def load_local_settings(app_dir: Path, file: Path | None = None) -> LocalSettings:
+    """Read `file`, or `local.settings.json` in `app_dir` (missing default file = empty settings, generated keys).
+
+    Raises:
+        FileNotFoundError: `file` was named and does not exist.
+    """
+    if file is not None and not file.is_file():
+        raise FileNotFoundError(f"settings file {file} does not exist")
+    path = file or app_dir / "local.settings.json"
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     values = {str(k): str(v) for k, v in (document.get("Values") or {}).items()}
     function_keys = {str(k): str(v) for k, v in (document.get("FunctionKeys") or {}).items()}

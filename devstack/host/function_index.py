@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devstack.host.routes import RouteTemplate
+from devstack.host.routes import RouteTemplate, RouteTemplateError
+from devstack.host.timers import ScheduleError, TimerFunction, timer_function
 
-DURABLE_TRIGGERS = {"orchestrationTrigger", "activityTrigger", "entityTrigger"}
+log = logging.getLogger("devstack.host")
+
+# Durable entities are not run by the local engine, so `entityTrigger` is not among them.
+DURABLE_TRIGGERS = {"orchestrationTrigger", "activityTrigger"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class FunctionIndex:
     event_grid: dict[str, tuple[str, Any]] = field(default_factory=dict)
     durable: list[Any] = field(default_factory=list)
     client_bindings: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    timers: list[TimerFunction] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # function name -> why it did not load
 
     @property
     def needs_durable(self) -> bool:
@@ -54,41 +62,59 @@ def _value(x: Any) -> str:
     return str(getattr(x, "value", x))
 
 
-def index_functions(functions: list[Any]) -> FunctionIndex:
+class UnsupportedBinding(ValueError):
+    """A binding type this host does not serve."""
+
+
+def index_functions(functions: list[Any], settings: Mapping[str, str] | None = None) -> FunctionIndex:
     """Group functions by trigger.
 
-    Raises:
-        ValueError: a binding type this host does not serve (named, so the gap is clear).
+    A function that cannot be served (a binding type this host does not know, a bad route or
+    schedule) fails to load on its own, as on Azure: it is logged and listed in `failed` with a
+    message naming the binding, and every other function is served.
     """
-    index = FunctionIndex(functions=functions)
+    index = FunctionIndex(functions=[])
     for function in functions:
         name = function.get_function_name()
-        for binding in _bindings(function):
-            kind = binding["type"]
-            if kind == "httpTrigger":
-                route = binding.get("route") or name
-                methods = frozenset(_value(m).upper() for m in (binding.get("methods") or ["GET", "POST"]))
-                index.http.append(
-                    HttpFunction(
-                        name,
-                        RouteTemplate.parse(route),
-                        methods,
-                        _value(binding.get("authLevel", "function")).lower(),
-                        binding["name"],
-                        function,
-                    )
-                )
-            elif kind == "eventGridTrigger":
-                index.event_grid[name] = (binding["name"], function)
-            elif kind in DURABLE_TRIGGERS:
-                index.durable.append(function)
-            elif kind == "durableClient":
-                index.client_bindings.setdefault(name, []).append((binding["name"], binding.get("taskHub") or ""))
-            elif kind == "http":
-                continue  # the $return output of an HTTP trigger
-            else:
-                raise ValueError(f"function {name}: binding type '{kind}' is not supported by devstack.host")
+        try:
+            part = _index_one(name, function, settings or {})
+        except (UnsupportedBinding, RouteTemplateError, ScheduleError) as exc:
+            index.failed[name] = str(exc)
+            log.error("function %s failed to load: %s", name, exc)
+            continue
+        index.functions.append(function)
+        index.http += part.http
+        index.event_grid.update(part.event_grid)
+        index.durable += part.durable
+        index.client_bindings.update(part.client_bindings)
+        index.timers += part.timers
     return index
+
+
+def _index_one(name: str, function: Any, settings: Mapping[str, str]) -> FunctionIndex:
+    part = FunctionIndex(functions=[function])
+    for binding in _bindings(function):
+        kind = binding["type"]
+        if kind == "httpTrigger":
+            route = binding.get("route") or name
+            methods = frozenset(_value(m).upper() for m in (binding.get("methods") or ["GET", "POST"]))
+            auth = _value(binding.get("authLevel", "function")).lower()
+            part.http.append(HttpFunction(name, RouteTemplate.parse(route), methods, auth, binding["name"], function))
+        elif kind == "eventGridTrigger":
+            part.event_grid[name] = (binding["name"], function)
+        elif kind == "timerTrigger":
+            part.timers.append(timer_function(name, binding, function, settings))
+        elif kind in DURABLE_TRIGGERS:
+            part.durable.append(function)
+        elif kind == "durableClient":
+            part.client_bindings.setdefault(name, []).append((binding["name"], binding.get("taskHub") or ""))
+        elif kind == "http":
+            continue  # the $return output of an HTTP trigger
+        else:
+            raise UnsupportedBinding(
+                f"function {name}: binding '{binding.get('name')}' of type '{kind}' is not supported by devstack.host"
+            )
+    return part
 
 
 _LOADED: dict[Path, list[Any]] = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
 import os
 import time
@@ -15,10 +17,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from devstack.durable.clock import Clock, RealClock
 from devstack.host.app_settings import LocalSettings, load_local_settings
 from devstack.host.event_grid import EventGridError, parse_delivery, to_event, validation_response
 from devstack.host.function_index import FunctionIndex, HttpFunction, index_functions, load_functions
+from devstack.host.host_config import HostConfig, load_host_config
 from devstack.host.invocation import call_function, to_http_request, to_response
+from devstack.host.timers import TimerScheduler
 
 log = logging.getLogger("devstack.host")
 
@@ -44,7 +49,11 @@ async def read_limited(request: Request, limit: int = MAX_REQUEST_BYTES) -> byte
 
 
 class FunctionsHost:
-    """One hosted app: its settings, its function index, and (when used) the Durable engine."""
+    """One hosted app: its settings, host.json, its function index, timers, and (when used) the Durable engine.
+
+    `durable_clock` is the time source of durable timers and timer triggers alike (a `VirtualClock`
+    in tests); the wall clock by default.
+    """
 
     def __init__(
         self,
@@ -52,23 +61,27 @@ class FunctionsHost:
         *,
         static_dir: Path | None = None,
         data_dir: Path | None = None,
-        durable_clock: Any = None,
+        durable_clock: Clock | None = None,
         settings: LocalSettings | None = None,
+        config: HostConfig | None = None,
     ) -> None:
         self.app_dir = app_dir.resolve()
         self.settings: LocalSettings = settings or load_local_settings(self.app_dir)
         for name, value in self.settings.values.items():
             os.environ.setdefault(name, value)  # as Core Tools: the real environment wins
+        self.config: HostConfig = config or load_host_config(self.app_dir, dict(os.environ))
+        self.clock: Clock = durable_clock or RealClock()
         self.static_dir = static_dir if static_dir and (static_dir / "index.html").exists() else None
         self.data_dir = (data_dir or self.app_dir / ".data").resolve()
-        self.index: FunctionIndex = index_functions(load_functions(self.app_dir))
-        self.durable: Any = self._create_durable(durable_clock) if self.index.needs_durable else None
+        self.index: FunctionIndex = index_functions(load_functions(self.app_dir), dict(os.environ))
+        self.durable: Any = self._create_durable() if self.index.needs_durable else None
+        self.timers = TimerScheduler(self.index.timers, self.clock, self._invoke_timer)
 
-    def _create_durable(self, clock: Any) -> Any:
+    def _create_durable(self) -> Any:
         """The local Durable engine for apps with orchestrations or durable clients."""
         from devstack.durable import create_engine  # devstack-only; imported when an app needs it
 
-        return create_engine(self, clock)
+        return create_engine(self.index.functions, self.data_dir, self.config, self.clock)
 
     # -- HTTP triggers ------------------------------------------------------------------------
 
@@ -84,7 +97,9 @@ class FunctionsHost:
         path = request.path_params["path"]
         matches = self.index.find_http(path)
         if not matches:
-            return _error(404, "not_found", f"no function serves /api/{path}")
+            if not self.config.route_prefix and request.method in ("GET", "HEAD"):
+                return await self.handle_static(request)  # functions and the site share the root
+            return _error(404, "not_found", f"no function serves {self._api_root()}{path}")
         allowed = [(fn, params) for fn, params in matches if request.method in fn.methods]
         if not allowed:
             methods = sorted({m for fn, _ in matches for m in fn.methods})
@@ -99,17 +114,36 @@ class FunctionsHost:
         arguments.update(self._client_bindings(fn.name, request))
         return to_response(await self._invoke(fn.name, fn.function, arguments))
 
-    def _client_bindings(self, name: str, request: Request) -> dict[str, Any]:
+    def _client_bindings(self, name: str, request: Request | None) -> dict[str, Any]:
         bindings = self.index.client_bindings.get(name, [])
         if not bindings:
             return {}
-        base = f"{request.url.scheme}://{request.url.netloc}"
+        if request is not None:
+            base = f"{request.url.scheme}://{request.url.netloc}"
+        else:
+            # No request to learn the address from (a timer): WEBSITE_HOSTNAME, as Azure and Core Tools set it.
+            base = "http://" + os.environ.get("WEBSITE_HOSTNAME", "127.0.0.1:7071")
         return {arg: self.durable.client_binding(base, task_hub or None) for arg, task_hub in bindings}
+
+    async def _invoke_timer(self, name: str, function: Any, arguments: dict[str, Any]) -> Any:
+        return await self._invoke(name, function, {**arguments, **self._client_bindings(name, None)})
+
+    def _api_root(self) -> str:
+        return f"/{self.config.route_prefix}/" if self.config.route_prefix else "/"
 
     async def _invoke(self, name: str, function: Any, arguments: dict[str, Any]) -> Any:
         started = time.perf_counter()
+        limit = self.config.function_timeout
         try:
-            result = await call_function(function, arguments)
+            async with asyncio.timeout(limit.total_seconds() if limit else None):
+                result = await call_function(function, arguments)
+        except TimeoutError:
+            # The host abandons the invocation (a sync function's thread runs on, as a worker would
+            # until restarted) and answers 500.
+            message = self.config.timeout_message(name)
+            log.error("%s", message)
+            body = json.dumps({"error": {"code": "function_timeout", "message": message}})
+            return Response(body, 500, media_type="application/json")
         except Exception:
             log.exception("function %s failed", name)
             return Response(
@@ -162,7 +196,7 @@ class FunctionsHost:
     def routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = [
             Route(
-                "/api/{path:path}",
+                self._api_root() + "{path:path}",
                 self.handle_api,
                 methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
             ),
@@ -177,9 +211,11 @@ class FunctionsHost:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         if self.durable is not None:
             await self.durable.start()
+        await self.timers.start()
         try:
             yield
         finally:
+            await self.timers.stop()
             if self.durable is not None:
                 await self.durable.stop()
 

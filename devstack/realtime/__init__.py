@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from random import Random
+from typing import Any
 
 from devstack.realtime.agents import AssistantAgent, ScriptedAgent
 from devstack.realtime.app import create_app
@@ -20,7 +22,7 @@ __all__ = ["SimulatorState", "build_state", "create_app"]
 def build_state(
     api_key: str,
     *,
-    scenario: str | Path | dict | None = None,
+    scenario: str | Path | dict[str, Any] | None = None,
     assistant: bool = False,
     voice: str | Voice = "espeak",
     speedup: float = 4.0,
@@ -28,6 +30,7 @@ def build_state(
     seed: int = 0,
 ) -> SimulatorState:
     """Simulator state for one mode: scripted (`scenario` path or dict) or offline assistant."""
+    make_agent: Callable[[], AssistantAgent | ScriptedAgent]
     if assistant:
         make_agent = AssistantAgent
     elif isinstance(scenario, dict):

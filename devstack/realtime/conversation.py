@@ -242,7 +242,7 @@ class Conversation:
             if respond and self._late_transcription():
                 self._held_transcripts.append(transcribed)  # sent as the response ends
             else:
-                await self._send(transcribed.pop("type"), **transcribed)
+                await self._send(str(transcribed.pop("type")), **transcribed)
         if respond:
             self._start_response({})
 
@@ -531,8 +531,8 @@ class Conversation:
             },
             "output_token_details": {"text_tokens": used["output_tokens"], "audio_tokens": output_audio},
         }
-        self.usage_total["input_tokens"] += usage["input_tokens"]
-        self.usage_total["output_tokens"] += usage["output_tokens"]
+        self.usage_total["input_tokens"] += used["input_tokens"] + input_audio
+        self.usage_total["output_tokens"] += used["output_tokens"] + output_audio
         await self._send("response.done", response=self._response_json(response, status, details) | {"usage": usage})
 
     async def _send(self, event_type: str, **fields: Any) -> None:

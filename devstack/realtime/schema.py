@@ -44,7 +44,7 @@ def _eager(annotation: Any) -> Any:
     if is_typeddict(annotation):
         if annotation in _eager_cache:
             return _eager_cache[annotation]
-        rebuilt: Any = TypedDict(annotation.__name__, {}, total=False)  # type: ignore[operator]
+        rebuilt: Any = TypedDict(annotation.__name__, {}, total=False)  # type: ignore[misc]  # a TypedDict built at runtime
         _eager_cache[annotation] = rebuilt
         fields: dict[str, Any] = {}
         for key, hint in get_type_hints(annotation, include_extras=True).items():
@@ -53,7 +53,7 @@ def _eager(annotation: Any) -> Any:
             inner = get_args(hint)[0] if get_origin(hint) in (Required, NotRequired) else hint
             wrap = Required if required else NotRequired
             fields[key] = wrap[_eager(inner)]
-        built: Any = TypedDict(annotation.__name__, fields, total=False)  # type: ignore[operator]
+        built: Any = TypedDict(annotation.__name__, fields, total=False)  # type: ignore[misc]  # a TypedDict built at runtime
         rebuilt.__annotations__ = built.__annotations__
         rebuilt.__required_keys__ = built.__required_keys__
         rebuilt.__optional_keys__ = built.__optional_keys__

@@ -31,6 +31,7 @@ from typing import Any
 import aioice.ice
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -172,6 +173,8 @@ class RtcCall:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if not isinstance(frame, AudioFrame):
+                continue  # an audio track yields audio frames; anything else is not ours to convert
             pcm = audio.convert(frame)
             if pcm:
                 event = {"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm).decode()}

@@ -75,6 +75,12 @@ param acsResourceId string = ''
 @description('Key Vault secret URI of CALL_TOKEN_SECRET')
 param callTokenSecretUri string
 
+@description('Key Vault secret URI of DNC_HASH_KEY')
+param dncHashKeySecretUri string
+
+@description('Key Vault secret URI of DNC_HASH_KEY_PREVIOUS; empty = no rotation in progress')
+param dncHashKeyPreviousSecretUri string = ''
+
 @description('Key Vault secret URI of the Azure OpenAI key; empty = managed identity')
 param azureOpenAiApiKeySecretUri string = ''
 
@@ -193,6 +199,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ACS_RESOURCE_ID: acsResourceId
     // Secrets: Key Vault references, resolved by the platform with keyVaultReferenceIdentity.
     CALL_TOKEN_SECRET: '@Microsoft.KeyVault(SecretUri=${callTokenSecretUri})'
+    DNC_HASH_KEY: '@Microsoft.KeyVault(SecretUri=${dncHashKeySecretUri})'
+    DNC_HASH_KEY_PREVIOUS: empty(dncHashKeyPreviousSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${dncHashKeyPreviousSecretUri})'
     AZURE_OPENAI_API_KEY: empty(azureOpenAiApiKeySecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${azureOpenAiApiKeySecretUri})'
     ACS_ACCESS_KEY: empty(acsAccessKeySecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${acsAccessKeySecretUri})'
   })

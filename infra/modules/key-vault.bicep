@@ -20,6 +20,14 @@ param callTokenSecret string
 param functionAppKey string
 
 @secure()
+@description('Key of the do-not-call list\'s HMAC row keys (function app only)')
+param dncHashKey string
+
+@secure()
+@description('The do-not-call hash key a rotation replaced; empty = none (no secret stored)')
+param dncHashKeyPrevious string = ''
+
+@secure()
 @description('Azure OpenAI key; empty = the apps use their managed identity (no secret stored)')
 param azureOpenAiApiKey string = ''
 
@@ -76,6 +84,27 @@ resource functionAppKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource dncHashKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_41: an expiry would hide every do-not-call row; rotation keeps the old key as dnc-hash-key-previous (docs/do-not-call.md)
+  parent: vault
+  name: 'dnc-hash-key'
+  properties: {
+    value: dncHashKey
+    contentType: 'text/plain'
+  }
+}
+
+resource dncHashKeyPreviousEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(dncHashKeyPrevious)) {
+  // checkov:skip=CKV_AZURE_41: kept until no do-not-call row is keyed by it; an expiry would hide those rows
+  // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
+  parent: vault
+  name: 'dnc-hash-key-previous'
+  properties: {
+    value: dncHashKeyPrevious
+    contentType: 'text/plain'
+  }
+}
+
 resource openAiKeyEntry 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(azureOpenAiApiKey)) {
   // checkov:skip=CKV_AZURE_41: an Azure service key mirrored for Key Vault references; it rotates with the service's key, an expiry would stop the app
   // checkov:skip=CKV_AZURE_114: contentType is set below; checkov does not look inside a conditional resource's body
@@ -110,5 +139,7 @@ output uri string = vault.properties.vaultUri
 output callTokenSecretUri string = callTokenSecretEntry.properties.secretUri
 output functionAppKeySecretUri string = functionAppKeyEntry.properties.secretUri
 output functionAppKeySecretName string = functionAppKeyEntry.name
+output dncHashKeySecretUri string = dncHashKeyEntry.properties.secretUri
+output dncHashKeyPreviousSecretUri string = empty(dncHashKeyPrevious) ? '' : dncHashKeyPreviousEntry!.properties.secretUri
 output azureOpenAiApiKeySecretUri string = empty(azureOpenAiApiKey) ? '' : openAiKeyEntry!.properties.secretUri
 output acsAccessKeySecretUri string = empty(acsNameForKey) ? '' : acsKeyEntry!.properties.secretUri

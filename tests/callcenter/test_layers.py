@@ -18,6 +18,7 @@ PACKAGE = REPO / "callcenter"
 LAYERS = {
     "api": 0,
     "orchestrations": 1,
+    "retention": 1,  # the daily purge (a timer trigger)
     "telephony": 2,
     "endpoints": 3,
     "agents": 3,

@@ -33,6 +33,7 @@ PHONE_ENV = {
     "PUBLIC_BASE_URL": "http://127.0.0.1:9",
     "BRIDGE_PUBLIC_URL": "ws://127.0.0.1:9",
     "CALL_TOKEN_SECRET": "campaign-tests-secret-of-at-least-32-chars",
+    "DNC_HASH_KEY": "campaign-tests-dnc-hash-key-of-at-least-32-chars",
 }
 START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)  # a Monday
 DRIVE_STEPS = 400  # guard against a campaign that never ends, not a timing assertion
@@ -102,9 +103,7 @@ class Stack:
             await self.engine.run_until_idle()
             for _ in range(3):
                 await asyncio.sleep(0)
-            self.engine._drop_stale_timers()
-            heap = self.engine._timer_heap
-            upcoming = heap[0][0] if heap else None
+            upcoming = self.engine.next_timer_at()
             if upcoming is None or upcoming > target:
                 await self.clock.set(target)
                 await self.engine.run_until_idle()

@@ -32,10 +32,10 @@ def behaviour() -> Iterator[dict[str, str]]:
 
 async def test_changed_orchestrator_code_fails_with_the_mismatch(tmp_path: Path, behaviour: dict) -> None:
     async with bare_engine(tmp_path, VirtualClock()) as engine:
-        instance = await engine.start_new("drifting", None, engine_input(None))
+        instance = await engine.client.start_new("drifting", None, engine_input(None))
         await engine.run_until_idle()
         behaviour["first_step"] = "shout"  # the code now schedules a different first activity
-        await engine.raise_event(instance, "next", "1")
+        await engine.client.raise_event(instance, "next", "1")
         result = await engine.wait_for(instance)
     assert result["runtimeStatus"] == "Failed"
     assert result["output"].startswith("Orchestrator function 'drifting' failed: Non-Deterministic workflow detected")
@@ -88,7 +88,7 @@ async def test_retry_succeeds_on_the_third_attempt(tmp_path: Path) -> None:
     clock = VirtualClock()
     async with bare_engine(tmp_path, clock) as engine:
         job = {"key": "engine-third", "succeed_on": 3, "interval_ms": 1000}
-        instance = await engine.start_new("retrying", None, engine_input(job))
+        instance = await engine.client.start_new("retrying", None, engine_input(job))
         await engine.run_until_idle()
         await clock.advance(timedelta(seconds=2))
         result = await engine.wait_for(instance)
@@ -98,12 +98,12 @@ async def test_retry_succeeds_on_the_third_attempt(tmp_path: Path) -> None:
 async def test_restarted_engine_resumes_timers_and_waits(tmp_path: Path) -> None:
     clock = VirtualClock()
     async with bare_engine(tmp_path, clock) as engine:
-        timed = await engine.start_new("approval", "timed", engine_input({"hours": 5}))
-        waiting = await engine.start_new("waiter", "waiting", engine_input(None))
+        timed = await engine.client.start_new("approval", "timed", engine_input({"hours": 5}))
+        waiting = await engine.client.start_new("waiter", "waiting", engine_input(None))
         await engine.run_until_idle()
     async with bare_engine(tmp_path, clock) as engine:
-        assert (await engine.get_status(timed))["runtimeStatus"] == "Running"
-        await engine.raise_event(waiting, "go", json.dumps(7))
+        assert (await engine.client.get_status(timed))["runtimeStatus"] == "Running"
+        await engine.client.raise_event(waiting, "go", json.dumps(7))
         await clock.advance(timedelta(hours=5))
         assert (await engine.wait_for(timed))["output"]["approved"] is None
         assert (await engine.wait_for(waiting))["output"] == [7, "Hello again!"]
@@ -112,20 +112,25 @@ async def test_restarted_engine_resumes_timers_and_waits(tmp_path: Path) -> None
 async def test_a_thousand_instances_with_timers_all_complete(tmp_path: Path) -> None:
     clock = VirtualClock()
     async with bare_engine(tmp_path, clock) as engine:
-        ids = [await engine.start_new("sleeper", f"s{n}", engine_input({"days": 1 + n % 3})) for n in range(1000)]
+        ids = [
+            await engine.client.start_new("sleeper", f"s{n}", engine_input({"days": 1 + n % 3})) for n in range(1000)
+        ]
         await engine.run_until_idle(timeout=60)
         await clock.advance(timedelta(days=3))
-        statuses = [(await engine.get_status(i))["runtimeStatus"] for i in ids]
+        statuses = [(await engine.client.get_status(i))["runtimeStatus"] for i in ids]
     assert statuses == ["Completed"] * 1000
 
 
 async def test_unknown_activity_fails_the_task_not_the_engine(tmp_path: Path, behaviour: dict) -> None:
     behaviour["first_step"] = "no_such_activity"
     async with bare_engine(tmp_path, VirtualClock()) as engine:
-        instance = await engine.start_new("chaining", None, engine_input({"name": "z"}))
+        instance = await engine.client.start_new("chaining", None, engine_input({"name": "z"}))
         result = await engine.wait_for(instance)
     assert result["runtimeStatus"] == "Failed"
-    assert "The function 'no_such_activity' doesn't exist" in result["output"]
+    assert (
+        "Activity function 'no_such_activity' failed: Activity function 'no_such_activity' does not exist."
+        in result["output"]
+    )
 
 
 def _now() -> datetime:
