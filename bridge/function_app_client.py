@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 
 from bridge import telemetry
+from bridge.contract import EventType
 from bridge.session import AgentConfig
 
 log = logging.getLogger("bridge.function_app")
@@ -236,7 +237,7 @@ class EventBatcher:
         self._seq += 1
         return now_iso(), self._seq
 
-    def add(self, event_type: str, *, place: tuple[str, int] | None = None, **fields: Any) -> None:
+    def add(self, event_type: EventType, *, place: tuple[str, int] | None = None, **fields: Any) -> None:
         """Record an event now (timestamped), or at a `reserve`d place; it is sent with the next batch."""
         ts, seq = place or self.reserve()
         self._events.append({"type": event_type, **fields, "ts": ts, "seq": seq})

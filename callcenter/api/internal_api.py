@@ -10,18 +10,19 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile
-from callcenter.agents.session import session_for_backend
+from callcenter.agents.session import function_call_body, session_for_backend, tool_context
 from callcenter.api import schemas
-from callcenter.api.agents_api import function_call_body
-from callcenter.api.http import api_handler, json_response, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter
+from callcenter.calls import CallEvent, CallEventKind, EventsResponse
+from callcenter.calls.kinds import BRIDGE_CONTROL_KINDS
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
 from callcenter.store.live import note_live_batch
 from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
-from callcenter.tools.registry import Channel, ToolContext
+from callcenter.tools.registry import Channel
 from callcenter.tools.validation import parse_arguments
 
 log = logging.getLogger("callcenter.internal")
@@ -46,8 +47,6 @@ EVENTS_REQUEST = {
     },
     "required": ["events"],
 }
-# Bridge events that change the call's course: raised on its orchestration.
-CONTROL_EVENTS = {"media_ended", "model_failed"}
 
 
 @endpoint(
@@ -92,24 +91,29 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
     response=schemas.FUNCTION_CALL_RESPONSE,
     parameters=CALL_PARAMETER,
     errors=(400, 401, 404, 413, 422),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]
     body = read_valid_json(req, schemas.FUNCTION_CALL_REQUEST)
     record = await store.get_call(settings, call_id)
-    context = ToolContext(channel=Channel.PHONE, agent=record.agent, call_id=call_id, variables=record.context)
+    context = tool_context(get_profile(record.agent), Channel.PHONE, call_id=call_id, variables=record.context)
     result = await get_registry().execute(body["name"], body.get("arguments"), context)
     if result.control is not None:
         details = parse_arguments(body.get("arguments"))  # already validated by execute()
-        await raise_call_event(client, call_id, {"kind": result.control.value, **details})
+        event: CallEvent = {"kind": result.control, "time": store.now_iso()}
+        for name in ("reason", "summary"):
+            if isinstance(details.get(name), str):
+                event[name] = details[name]
+        await raise_call_event(client, call_id, event)
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
         log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
     backend = str(body.get("backend") or "realtime")  # the backend the call is connected to
-    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE, backend=backend))
+    return json_response(
+        function_call_body(result, body.get("call_id"), Channel.PHONE, get_registry(), record.context, backend=backend)
+    )
 
 
 @endpoint(
@@ -123,9 +127,8 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     status=202,
     parameters=CALL_PARAMETER,
     errors=(400, 401, 404, 413),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]
@@ -137,7 +140,23 @@ async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClie
     await store.append_events(settings, call_id, stored, batch_key)
     await note_live_batch(settings, record, stored)
     for event in events:
-        if event["type"] in CONTROL_EVENTS:
-            await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})
-    notices = await store.take_notices(settings, call_id)
-    return json_response({"stored": len(events), "notices": notices}, 202)
+        control = bridge_control_event(event)
+        if control is not None:
+            await raise_call_event(client, call_id, control)
+    response: EventsResponse = {"stored": len(events), "notices": await store.take_notices(settings, call_id)}
+    return json_response(response, 202)
+
+
+def bridge_control_event(event: dict[str, Any]) -> CallEvent | None:
+    """The orchestration event of a bridge event that changes the call's course (`media_ended`,
+    `model_failed`), carrying the bridge's own timestamp; None for the others."""
+    try:
+        kind = CallEventKind(event["type"])
+    except ValueError:
+        return None
+    if kind not in BRIDGE_CONTROL_KINDS:
+        return None
+    control: CallEvent = {"kind": kind, "reason": str(event.get("reason") or "")}
+    if isinstance(event.get("ts"), str):
+        control["time"] = event["ts"]
+    return control

@@ -4,18 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-ERROR = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            "required": ["code", "message"],
-        }
-    },
-    "required": ["error"],
-}
-
 AGENT_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 
 SESSION_REQUEST = {

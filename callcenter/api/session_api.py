@@ -16,17 +16,16 @@ import azure.functions as func
 from callcenter.agents.profiles import get_profile
 from callcenter.agents.session import realtime_session
 from callcenter.api import schemas
-from callcenter.api.conversations_api import open_conversation
-from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
-from callcenter.api.http import api_handler, json_response, read_valid_json
-from callcenter.api.routing import endpoint
 from callcenter.config import get_settings
+from callcenter.endpoints.guards import SESSIONS, BrowserGuard
+from callcenter.endpoints.http import json_response, read_valid_json
+from callcenter.endpoints.routing import endpoint
 from callcenter.openai_client import calls_url, mint_client_secret
+from callcenter.orchestrations.web_conversation import open_conversation
 from callcenter.tools.catalog import get_registry
 from callcenter.tools.registry import Channel
 
 bp = df.Blueprint()
-session_limiter = RateLimiter()
 
 
 @endpoint(
@@ -38,17 +37,14 @@ session_limiter = RateLimiter()
     request=schemas.SESSION_REQUEST,
     response=schemas.SESSION_RESPONSE,
     errors=(400, 401, 403, 404, 413, 429, 502, 503),
+    guard=BrowserGuard(SESSIONS),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def create_session(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     realtime = settings.require_realtime()
-    check_origin(req, settings.cors_allowed_origins)
-    who = signed_in_user(req) if settings.require_signed_in_user else client_key(req)
     body = read_valid_json(req, schemas.SESSION_REQUEST, required=False)
     profile = get_profile(body.get("agent") or settings.default_agent)
-    session_limiter.check(who, settings.session_rate_limit_per_minute)
     session = realtime_session(profile, get_registry(), Channel.WEB, deployment=realtime.deployment)
     secret = await mint_client_secret(realtime, session)
     expires_at = secret["expires_at"]

@@ -25,7 +25,8 @@ from websockets.protocol import State
 from bridge.server import BridgeServer
 from bridge.settings import BridgeSettings
 from bridge.tokens import issue_media_token
-from tests.devstack.realtime.harness import API_KEY, running_simulator, serve_in_loop
+from tests.devstack.realtime.harness import API_KEY, running_simulator
+from tests.support.servers import serve_in_loop
 
 SECRET = "test-call-token-secret-0123456789"
 FUNCTION_KEY = "test-function-key"
