@@ -99,4 +99,6 @@ async def function_call(req: func.HttpRequest) -> func.HttpResponse:
         raise NotFound(f"agent '{profile.name}' has no tool '{body['name']}'", code="unknown_tool")
     context = ToolContext(channel=Channel.WEB, agent=profile.name)
     result = await registry.execute(body["name"], body.get("arguments"), context)
-    return json_response(function_call_body(result, body.get("call_id"), Channel.WEB))
+    # A Voice Live web session (through the bridge) takes a handoff in Voice Live's dialect.
+    backend = str(body.get("backend") or "realtime")
+    return json_response(function_call_body(result, body.get("call_id"), Channel.WEB, backend=backend))
