@@ -32,7 +32,10 @@ def parse_channel(value: str | None) -> Channel:
 
 @endpoint(bp, "agents", method="GET", summary="List agent profiles", tag="agents", response=schemas.AGENTS_RESPONSE)
 async def list_agents(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"agents": [p.summary() for p in list_profiles()], "default": get_settings().default_agent})
+    settings = get_settings()
+    bridge = settings.acs is not None  # the bridge relays Voice Live web sessions (session_api.py)
+    agents = [p.summary(web_bridge=bridge) for p in list_profiles()]
+    return json_response({"agents": agents, "default": settings.default_agent})
 
 
 @endpoint(

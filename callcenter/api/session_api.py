@@ -4,6 +4,7 @@ Each session costs money, so the endpoint checks the Origin, rate-limits per cli
 require a Static Web Apps sign-in. The long-lived key never leaves the server. A Realtime agent's
 grant is a short-lived Realtime key for WebRTC; a Voice Live agent's is a two-minute, single-use
 token for the bridge's browser endpoint, which holds the Voice Live session (docs/voice-live.md, "Web").
+A deployment without the bridge (no ACS settings) serves every agent's web sessions on Realtime.
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ async def create_session(req: func.HttpRequest, client: df.DurableOrchestrationC
     who = signed_in_user(req) if settings.require_signed_in_user else client_key(req)
     body = read_valid_json(req, schemas.SESSION_REQUEST, required=False)
     profile = get_profile(body.get("agent") or settings.default_agent)
-    if profile.backend == "voice-live":
-        acs = settings.require_acs()  # the bridge's public URL and the secret it shares with us
+    if profile.backend == "voice-live" and settings.acs is not None:
+        # The bridge (public URL, shared secret) relays Voice Live; without one, Realtime WebRTC serves.
         session_limiter.check(who, settings.session_rate_limit_per_minute)
-        return await _voice_live_grant(settings, acs, client, profile)
+        return await _voice_live_grant(settings, settings.acs, client, profile)
     realtime = settings.require_realtime()
     session_limiter.check(who, settings.session_rate_limit_per_minute)
     session = realtime_session(profile, get_registry(), Channel.WEB, deployment=realtime.deployment)
