@@ -222,3 +222,26 @@ def test_without_the_bridge_a_voice_live_agents_web_session_runs_on_realtime(
     ) as base:
         body = httpx.post(f"{base}/api/session", json={"agent": "healthcare"}).json()
     assert body["backend"] == "realtime" and body["ephemeral_key"] == "ek_test_ephemeral"
+
+
+def test_the_bridge_gets_a_web_sessions_voice_live_configuration_with_the_function_key(
+    function_host: HostFactory, upstream
+) -> None:
+    from tests.conftest import FUNCTION_KEY
+
+    _fake, url = upstream
+    path = "/api/internal/web-sessions/web_abc/agents"
+    with function_host(AZURE_OPENAI_ENDPOINT=url, AZURE_OPENAI_API_KEY=API_KEY, **BRIDGE_SETTINGS) as base:
+        keyed = {"x-functions-key": FUNCTION_KEY}
+        body = httpx.get(f"{base}{path}/healthcare", headers=keyed).json()
+        unkeyed = httpx.get(f"{base}{path}/healthcare")
+        unknown = httpx.get(f"{base}{path}/ghost", headers=keyed)
+        listed = httpx.get(f"{base}/api/tools", params={"channel": "web", "agent": "healthcare"}).json()["tools"]
+        phone = httpx.get(f"{base}/api/tools", params={"channel": "phone", "agent": "healthcare"}).json()["tools"]
+    assert body["backend"] == "voice-live" and body["agent"] == "healthcare" and body["call_id"] == "web_abc"
+    session = body["session"]
+    assert session["voice"] == {"type": "azure-standard", "name": "en-US-Ava:DragonHDLatestNeural"}
+    tools = {tool["name"] for tool in session["tools"]}
+    assert tools == {tool["name"] for tool in listed} != {tool["name"] for tool in phone}  # the web channel's
+    assert body["greeting"] == ""  # the browser asks for its greeting, as on WebRTC
+    assert unkeyed.status_code == 401 and unknown.status_code == 404
