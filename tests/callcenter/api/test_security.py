@@ -22,7 +22,7 @@ EVENT_GRID_TRIGGER = re.compile(r"^@\w+\.event_grid_trigger\(", re.MULTILINE)
 
 
 # Pages with a "## Security" table of endpoints: the README's, and feature pages that extend it.
-SECURITY_PAGES = ("README.md", "docs/operations.md")
+SECURITY_PAGES = ("README.md", "docs/operations.md", "docs/voice-live.md")
 
 
 def security_table() -> dict[tuple[str, str], str]:
@@ -49,6 +49,8 @@ def served_endpoints() -> dict[tuple[str, str], str]:
         served[("GET", path)] = "bridge"
     if "_MEDIA_PATH" in bridge and "/acs/media/" in bridge:
         served[("WS", "/acs/media/{callId}")] = "media token"
+    if 'WEB_PATH = "/web/realtime"' in bridge:
+        served[("WS", "/web/realtime")] = "web session token"
     return served
 
 
