@@ -186,3 +186,32 @@ async def test_a_browser_session_update_cannot_change_the_voice_or_model() -> No
             await wait_until(lambda: conversation.session.get("instructions") == "Be brief.")
             assert conversation.session["audio"]["output"]["voice"] == "en-US-Ava:DragonHDLatestNeural"
             await browser.close()
+
+
+async def test_a_binary_frame_ends_the_session_with_1003_and_the_model_session_is_closed() -> None:
+    async with web_stack() as stack:
+        token = issue_web_token("web_bin", "healthcare", SECRET)
+        async with connect(web_url(stack, token=token), origin=Origin(ORIGIN)) as socket:
+            await wait_until(lambda: len(stack.simulator.conversations) == 1)
+            await socket.send(b"\x00\x01")
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+        await wait_until(lambda: not stack.bridge.web_sessions)
+
+
+async def test_draining_ends_browser_sessions_with_1001_and_refuses_new_ones_with_1013() -> None:
+    async with web_stack(drain_seconds=0.1) as stack:
+        token = issue_web_token("web_drain", "healthcare", SECRET)
+        async with connect(web_url(stack, token=token), origin=Origin(ORIGIN)) as socket:
+            await wait_until(lambda: len(stack.bridge.web_sessions) == 1)
+            stack.bridge.draining = True
+            late = issue_web_token("web_late", "healthcare", SECRET)
+            assert await close_code_of(web_url(stack, token=late)) == 1013
+            stack.bridge.draining = False
+            await stack.bridge.drain()
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
