@@ -156,7 +156,8 @@ class BridgeServer:
         agent = next(iter(query.get("agent", [])), "")
         token = next(iter(query.get("token", [])), None)
         origin = (headers.get("Origin") or "").rstrip("/")
-        forwarded = (headers.get("X-Forwarded-For") or "").split(",")[0].strip()
+        # The last hop is the one the ingress appended (earlier ones are the client's to invent).
+        forwarded = (headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
 
         def opened(conn: PushConnection) -> None:
             refusal, grant = self._check_web(origin, agent, token, forwarded or conn.peer_host)

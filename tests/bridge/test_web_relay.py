@@ -93,6 +93,27 @@ async def test_too_many_sessions_from_one_client_are_refused_with_4429() -> None
             assert await close_code_of(web_url(stack, token=second)) == 4429
 
 
+async def test_the_rate_limit_counts_the_address_the_ingress_appended_not_the_clients_claim() -> None:
+    async with web_stack(web_sessions_per_minute=1) as stack:
+
+        async def code(session: str, forwarded: str) -> int | None:
+            """The close code the bridge answered with, or None when it admitted the session."""
+            token = issue_web_token(session, "healthcare", SECRET)
+            headers = {"X-Forwarded-For": forwarded}
+            async with connect(web_url(stack, token=token), origin=Origin(ORIGIN), additional_headers=headers) as ws:
+                try:
+                    await asyncio.wait_for(ws.recv(), 0.5)
+                except TimeoutError:
+                    return None  # still open: admitted
+                except ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd else None
+                return None  # an event arrived: admitted
+
+        assert await code("web_a", "203.0.113.7") is None  # admitted (it would have been closed at once)
+        assert await code("web_b", "198.51.100.1, 203.0.113.7") == 4429  # an invented first hop does not help
+        assert await code("web_c", "203.0.113.8") is None  # another address has its own budget
+
+
 def loud_chunk(ms: int = 100) -> str:
     t = np.arange(24 * ms) / 24000
     pcm = np.rint(8000 * np.sin(2 * np.pi * 300 * t)).astype("<i2").tobytes()
