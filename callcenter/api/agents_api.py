@@ -28,7 +28,10 @@ def parse_channel(value: str | None) -> Channel:
 
 @endpoint(bp, "agents", method="GET", summary="List agent profiles", tag="agents", response=schemas.AGENTS_RESPONSE)
 async def list_agents(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"agents": [p.summary() for p in list_profiles()], "default": get_settings().default_agent})
+    settings = get_settings()
+    bridge = settings.acs is not None  # the bridge relays Voice Live web sessions (session_api.py)
+    agents = [p.summary(web_bridge=bridge) for p in list_profiles()]
+    return json_response({"agents": agents, "default": settings.default_agent})
 
 
 @endpoint(
@@ -74,4 +77,6 @@ async def function_call(req: func.HttpRequest) -> func.HttpResponse:
         raise NotFound(f"agent '{profile.name}' has no tool '{body['name']}'", code="unknown_tool")
     context = tool_context(profile, Channel.WEB)
     result = await registry.execute(body["name"], body.get("arguments"), context)
-    return json_response(function_call_body(result, body.get("call_id"), Channel.WEB, registry))
+    # A Voice Live web session (through the bridge) takes a handoff in Voice Live's dialect.
+    backend = str(body.get("backend") or "realtime")
+    return json_response(function_call_body(result, body.get("call_id"), Channel.WEB, registry, backend=backend))

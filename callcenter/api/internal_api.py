@@ -82,6 +82,37 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(
     bp,
+    "internal/web-sessions/{sessionId}/agents/{agent}",
+    method="GET",
+    summary="A browser Voice Live session's agent configuration (bridge)",
+    tag="internal",
+    auth=func.AuthLevel.FUNCTION,
+    parameters=(
+        path_parameter("sessionId", "the web session id /api/session granted"),
+        path_parameter("agent", "the agent the session's token names"),
+    ),
+    errors=(401, 404, 503),
+)
+async def web_session_agent(req: func.HttpRequest) -> func.HttpResponse:
+    # The bridge verified the browser's token (session and agent) before asking; the session id is
+    # only logged. The greeting is left to the browser, which asks for it as on the WebRTC path.
+    profile = get_profile(req.route_params["agent"])
+    log.info("web session %s: Voice Live configuration for agent %s", req.route_params["sessionId"], profile.name)
+    return json_response(
+        {
+            "call_id": req.route_params["sessionId"],
+            "agent": profile.name,
+            "backend": profile.backend,
+            "model": profile.voice_live.model if profile.backend == "voice-live" else None,
+            "session": session_for_backend(profile, profile.backend, get_registry(), Channel.WEB),
+            "greeting": "",
+            "max_call_seconds": get_settings().max_call_seconds,
+        }
+    )
+
+
+@endpoint(
+    bp,
     "internal/calls/{callId}/function-call",
     method="POST",
     summary="Run a tool for a phone call (bridge)",

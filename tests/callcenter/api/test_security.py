@@ -44,6 +44,8 @@ def served_endpoints() -> dict[tuple[str, str], str]:
         served[("GET", path)] = "bridge"
     if "_MEDIA_PATH" in bridge and "/acs/media/" in bridge:
         served[("WS", "/acs/media/{callId}")] = "media token"
+    if 'WEB_PATH = "/web/realtime"' in bridge:
+        served[("WS", "/web/realtime")] = "web session token"
     return served
 
 
