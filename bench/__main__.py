@@ -1,4 +1,4 @@
-"""`make bench`: run every benchmark and print its figures (see README, Benchmarks).
+"""`make bench`: run every benchmark and print its figures (see bench/README.md).
 
 `python -m bench` runs them all with their published parameters; pass `--quick` for a short run.
 """

@@ -19,10 +19,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
 from bridge import telemetry
+from bridge.contract import EventType
 from bridge.session import AgentConfig
 
 log = logging.getLogger("bridge.function_app")
@@ -74,7 +76,14 @@ class FunctionAppClient:
             await self._http.close()
 
     async def _request(
-        self, method: str, call_id: str, endpoint: str, *, body: Any = None, timeout: float | None = None
+        self,
+        method: str,
+        call_id: str,
+        endpoint: str,
+        *,
+        body: Any = None,
+        timeout: float | None = None,
+        collection: str = "calls",
     ) -> tuple[int, Any]:
         """One request to `/api/internal/calls/{call_id}/{endpoint}`: (status, JSON body or None).
 
@@ -90,7 +99,7 @@ class FunctionAppClient:
                 headers=self._headers, connector=aiohttp.TCPConnector(limit=200), raise_for_status=False
             )
         limit = aiohttp.ClientTimeout(total=timeout if timeout is not None else self._timeout)
-        url = f"{self._base_url}/api/internal/calls/{call_id}/{endpoint}"
+        url = f"{self._base_url}/api/internal/{collection}/{call_id}/{endpoint}"
         headers: dict[str, str] = {}
         with telemetry.client_span(f"{method} {endpoint}", call_id, headers) as span:
             status: int | None = None
@@ -111,8 +120,19 @@ class FunctionAppClient:
         Raises:
             FunctionAppError: unknown call (404), other error status, bad body or unreachable.
         """
+        return await self._get_agent(call_id, "agent", "calls")
+
+    async def get_web_agent(self, session_id: str, agent: str) -> AgentConfig:
+        """Fetch the web session configuration of `agent` (a browser's Voice Live session, bridge/web_relay.py).
+
+        Raises:
+            FunctionAppError: unknown agent (404), other error status, bad body or unreachable.
+        """
+        return await self._get_agent(session_id, f"agents/{quote(agent, safe='')}", "web-sessions")
+
+    async def _get_agent(self, key: str, endpoint: str, collection: str) -> AgentConfig:
         try:
-            status, body = await self._request("GET", call_id, "agent")
+            status, body = await self._request("GET", key, endpoint, collection=collection)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise FunctionAppError(f"function app unreachable: {type(exc).__name__}") from None
         if status != 200:
@@ -236,7 +256,7 @@ class EventBatcher:
         self._seq += 1
         return now_iso(), self._seq
 
-    def add(self, event_type: str, *, place: tuple[str, int] | None = None, **fields: Any) -> None:
+    def add(self, event_type: EventType, *, place: tuple[str, int] | None = None, **fields: Any) -> None:
         """Record an event now (timestamped), or at a `reserve`d place; it is sent with the next batch."""
         ts, seq = place or self.reserve()
         self._events.append({"type": event_type, **fields, "ts": ts, "seq": seq})

@@ -23,6 +23,7 @@ from typing import Any
 from bridge import acs_protocol as acs
 from bridge import realtime_protocol as rt
 from bridge import telemetry
+from bridge.contract import EventType, NoticeType, ToolControl
 from bridge.events import (
     AgentAudio,
     AgentAudioDone,
@@ -186,11 +187,11 @@ class CallRelay:
             self._model = await self._deps.connector.open(self.session.agent.backend, self.session.agent.model)
         except ModelConnectError as exc:
             self._log.error("model session could not be opened: %s", exc)
-            self._events.add("model_failed", reason=f"connect failed: {exc}")
+            self._events.add(EventType.MODEL_FAILED, reason=f"connect failed: {exc}")
             self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
             return
         if not self._configure_model(greet=True):
-            self._events.add("model_failed", reason="model closed during set-up")
+            self._events.add(EventType.MODEL_FAILED, reason="model closed during set-up")
             self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
             return
         self._log.info("connected: agent=%s rate=%d", self.session.agent.agent, media.sample_rate)
@@ -250,7 +251,7 @@ class CallRelay:
         await self._acs.close(code, text)
         self._log.info("ended: %s (close %d %s)", reason.value, code, code.name)
         self._deps.telemetry.calls_ended.add(1, {"reason": reason.value})
-        self._events.add("media_ended", reason=reason.value)
+        self._events.add(EventType.MEDIA_ENDED, reason=reason.value)
         if not await self._events.flush_until_delivered(_FINAL_FLUSH_SECONDS):
             self._log.error("%d final events not delivered within %.0f s", self._events.pending, _FINAL_FLUSH_SECONDS)
         session.transition(CallState.ENDED)
@@ -306,7 +307,7 @@ class CallRelay:
             self._deps.telemetry.relay_latency.record(elapsed)
 
     def _handle_caller_dtmf(self, event: CallerDtmf) -> None:
-        self._events.add("dtmf", digit=event.digit)
+        self._events.add(EventType.DTMF, digit=event.digit)
         self._send_model(rt.user_text(f"[The caller pressed the {event.digit} key on the keypad.]"))
         self.session.needs_response = True
         self._request_response_if_due()
@@ -340,7 +341,7 @@ class CallRelay:
                 return
             self._log.warning("model connection lost (close code %s)", model.close_code)
             if not await self._reconnect():
-                self._events.add("model_failed", reason="model connection lost; reconnect failed")
+                self._events.add(EventType.MODEL_FAILED, reason="model connection lost; reconnect failed")
                 self.finish(EndReason.MODEL_CLOSED, CloseCode.INTERNAL_ERROR, "model unavailable")
                 return
 
@@ -377,7 +378,6 @@ class CallRelay:
         playback = self._playback
         assert playback is not None
         if isinstance(event, AgentAudio):
-            session.audio_produced = True
             self._agent_lines.audio(event.item_id, len(event.audio_b64))
             playback.enqueue_b64(event.item_id, event.audio_b64)
             self._deps.pacer.pump(playback)  # what is due goes out now; the pacer sends the rest on time
@@ -396,14 +396,14 @@ class CallRelay:
             session.response_active = False
             if event.usage:
                 backend = session.agent.backend if session.agent is not None else "realtime"
-                self._events.add("usage", usage=event.usage, backend=backend)
+                self._events.add(EventType.USAGE, usage=event.usage, backend=backend)
             self._request_response_if_due()
         elif isinstance(event, ToolCallRequested):
             self._start_tool(event)
         elif isinstance(event, CallerTranscript):
             session.remember("caller", event.text)
             place = session.caller_places.pop(event.item_id, None)
-            self._events.add("transcript", place=place, role="caller", text=event.text)
+            self._events.add(EventType.TRANSCRIPT, place=place, role="caller", text=event.text)
         elif isinstance(event, CallerTranscriptFailed):
             session.caller_places.pop(event.item_id, None)
         elif isinstance(event, AgentTranscript):
@@ -423,16 +423,16 @@ class CallRelay:
             self._agent_lines.cut(item.item_id, item.played_ms)
         self._deps.metrics.barge_ins += 1
         played = cut[0].played_ms if cut else 0
-        self._events.add("barge_in", played_ms=played)
+        self._events.add(EventType.BARGE_IN, played_ms=played)
         self._log.info("barge-in after %d ms of agent audio", played)
 
     def _record_agent_line(self, text: str, heard_ms: int | None) -> None:
         """Store what the caller heard of one agent reply (all of it, or up to a barge-in)."""
         self.session.remember("agent", text)
         if heard_ms is None:
-            self._events.add("transcript", role="agent", text=text)
+            self._events.add(EventType.TRANSCRIPT, role="agent", text=text)
         else:
-            self._events.add("transcript", role="agent", text=text, interrupted=True, heard_ms=heard_ms)
+            self._events.add(EventType.TRANSCRIPT, role="agent", text=text, interrupted=True, heard_ms=heard_ms)
 
     # --- tools --------------------------------------------------------------------------------
 
@@ -471,7 +471,7 @@ class CallRelay:
                 return
             if result.session is not None:
                 self._hand_off(result.session, result.agent)
-            if result.ok and result.control == "escalate":
+            if result.ok and result.control == ToolControl.ESCALATE:
                 deps.telemetry.escalations.add(1)
                 self._events.poll_notices = True  # until the transfer's fate is known
             self._send_model(rt.function_call_output(request.tool_call_id, result.output))
@@ -482,7 +482,7 @@ class CallRelay:
 
     def _report_tool(self, request: ToolCallRequested, output: str, *, ok: bool, duration_ms: int) -> None:
         self._events.add(
-            "tool_call",
+            EventType.TOOL_CALL,
             name=request.name,
             arguments=_json_or_text(request.arguments),
             output=output,
@@ -501,27 +501,21 @@ class CallRelay:
             self._log.info("notice from the function app: %s", kind)
             self._send_model(rt.system_text(message))
             # Coaching guides the agent's next turn; the caller never hears it, nor a reply to it.
-            self.session.needs_response = self.session.needs_response or kind != "coach"
+            self.session.needs_response = self.session.needs_response or kind != NoticeType.COACH
         self._request_response_if_due()
 
     def _hand_off(self, new_session: dict[str, Any], agent: str | None) -> None:
-        """Switch the live session to another agent's instructions and tools."""
-        session_config = dict(new_session)
-        if self.session.audio_produced:
-            session_config.pop("voice", None)  # Voice Live's flat session
-            # The voice cannot change once the model has produced audio; leave it out.
-            audio = dict(session_config.get("audio") or {})
-            output = dict(audio.get("output") or {})
-            output.pop("voice", None)
-            if audio:
-                audio["output"] = output
-                session_config["audio"] = audio
-        self._send_model(rt.session_update(session_config))
+        """Switch the live session to another agent's instructions and tools.
+
+        The function app's handoff session carries no voice (docs/internal-api.md), so the call
+        keeps the voice it started with; it is sent as is.
+        """
+        self._send_model(rt.session_update(dict(new_session)))
         if self.session.agent is not None:
             self.session.agent.session = new_session
             if agent:
                 self.session.agent.agent = agent
-        self._events.add("agent_changed", agent=agent or "")
+        self._events.add(EventType.AGENT_CHANGED, agent=agent or "")
         self._log.info("handed off to agent %s", agent or "(unnamed)")
 
     def _request_response_if_due(self) -> None:

@@ -14,7 +14,10 @@ import contextlib
 import json
 import logging
 import re
+import time
+from collections.abc import Coroutine
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from multidict import CIMultiDict
@@ -29,12 +32,18 @@ from bridge.relay import CallRelay, RelayDeps
 from bridge.session import EndReason
 from bridge.settings import BridgeSettings
 from bridge.telemetry import BridgeTelemetry
-from bridge.tokens import TokenError, verify_media_token
+from bridge.tokens import TokenError, UsedTokens, WebGrant, WebTokenError, verify_media_token, verify_web_token
+from bridge.web_relay import WebRelay
 from bridge.websocket import CloseCode, PushConnection
 
 log = logging.getLogger("bridge.server")
 
 _MEDIA_PATH = re.compile(r"/acs/media/([A-Za-z0-9._:-]{1,128})")
+WEB_PATH = "/web/realtime"  # a browser's Voice Live session (bridge/web_relay.py)
+_AGENT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A browser sends 24 kHz PCM in base64 (~6.4 KB per 100 ms chunk) and small JSON events.
+MAX_WEB_MESSAGE_BYTES = 256 * 1024
+MAX_WEB_WRITE_BUFFER = 1024 * 1024  # agent audio arrives faster than real time and the browser buffers it
 # ACS frames are ~1.3 KB; anything near this is not audio. Larger messages are closed with 1009.
 MAX_ACS_MESSAGE_BYTES = 64 * 1024
 # Audio queued for a caller whose socket stopped reading before it is cut off: ~4 s of 24 kHz
@@ -88,6 +97,9 @@ class BridgeServer:
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()  # one per accepted media connection
         self._acs_auth = AcsMediaAuth(settings)  # ACS's handshake JWT (bridge/acs_auth.py)
+        self.web_sessions: set[WebRelay] = set()  # live browser sessions (they count against max_calls)
+        self._used_tokens = UsedTokens()
+        self._web_hits: dict[str, list[float]] = {}  # client -> browser session starts in the last minute
 
     @property
     def port(self) -> int:
@@ -115,6 +127,8 @@ class BridgeServer:
     def _accept(self, request: WSUpgradeRequest) -> WSListener | WSUpgradeResponseWithListener:
         """picows' listener factory: refuse with an HTTP answer, or accept with a media connection."""
         target = request.path.decode("latin-1")
+        if urlsplit(target).path == WEB_PATH:
+            return self._accept_web(target, request.headers)
         refusal = self._process_request(target, request.headers)
         if refusal is not None:
             return WSUpgradeResponseWithListener(refusal, None)
@@ -128,6 +142,90 @@ class BridgeServer:
         )
         connection.on_open = lambda opened: self._start_handler(opened, match.group(1))
         return connection
+
+    def _accept_web(self, target: str, headers: CIMultiDict[str]) -> PushConnection:
+        """A browser's socket: checks run before anything is opened; a refusal closes with a 44xx code.
+
+        The upgrade is accepted even for a refusal because a browser's WebSocket API hides the HTTP
+        status of a refused handshake; a close code is the only reason it can show the user.
+        """
+        connection = PushConnection(
+            max_message=MAX_WEB_MESSAGE_BYTES, max_write_buffer=MAX_WEB_WRITE_BUFFER, close_timeout=2.0, name="web"
+        )
+        query = parse_qs(urlsplit(target).query)
+        agent = next(iter(query.get("agent", [])), "")
+        token = next(iter(query.get("token", [])), None)
+        origin = (headers.get("Origin") or "").rstrip("/")
+        # The last hop is the one the ingress appended (earlier ones are the client's to invent).
+        forwarded = (headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+
+        def opened(conn: PushConnection) -> None:
+            refusal, grant = self._check_web(origin, agent, token, forwarded or conn.peer_host)
+            if grant is None:
+                self._start_task(conn.close(*refusal), "web:refused")
+            else:
+                self._start_task(self._handle_web(conn, grant), f"web:{grant.session_id}")
+
+        connection.on_open = opened
+        return connection
+
+    def _check_web(
+        self, origin: str, agent: str, token: str | None, client: str
+    ) -> tuple[tuple[CloseCode, str], WebGrant | None]:
+        """Origin, draining, rate limit, then the token (spent only when everything else passed)."""
+        refusal: tuple[str, CloseCode, str] | None = None
+        grant: WebGrant | None = None
+        if not origin or origin not in self.settings.web_allowed_origins:
+            refusal = ("web_origin", CloseCode.FORBIDDEN, "origin not allowed")
+        elif self.draining:
+            refusal = ("draining", CloseCode.TRY_AGAIN_LATER, "bridge shutting down")
+        elif not _AGENT_NAME.fullmatch(agent):
+            refusal = ("web_agent", CloseCode.POLICY_VIOLATION, "agent missing or malformed")
+        elif not self._web_rate_ok(client):
+            refusal = ("web_rate_limited", CloseCode.RATE_LIMITED, "too many sessions; retry in a minute")
+        else:
+            try:
+                grant = verify_web_token(token, agent, self.settings.call_token_secret)
+            except WebTokenError as exc:
+                refusal = (exc.problem.code, CloseCode(exc.problem.close_code), exc.message)
+            else:
+                if not self._used_tokens.claim(grant):
+                    refusal, grant = ("token_already_used", CloseCode.UNAUTHORIZED, "token already used"), None
+        if refusal is None and grant is not None:
+            return (CloseCode.NORMAL_CLOSURE, ""), grant
+        assert refusal is not None
+        self.metrics.refuse(refusal[0])
+        log.warning("web session for agent %r refused: %s", agent[:64], refusal[0])
+        return (refusal[1], refusal[2]), None
+
+    def _web_rate_ok(self, client: str) -> bool:
+        """A sliding one-minute window of browser session starts per client address."""
+        now = time.monotonic()
+        hits = [t for t in self._web_hits.pop(client, []) if now - t < 60.0]
+        allowed = len(hits) < self.settings.web_sessions_per_minute
+        if allowed:
+            hits.append(now)
+        self._web_hits[client] = hits
+        while len(self._web_hits) > 10_000:
+            del self._web_hits[next(iter(self._web_hits))]
+        return allowed
+
+    def _start_task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _handle_web(self, connection: PushConnection, grant: WebGrant) -> None:
+        if len(self.relays) + len(self.web_sessions) >= self.settings.max_calls:
+            self.metrics.refuse("capacity")
+            await connection.close(CloseCode.TRY_AGAIN_LATER, "bridge at capacity")
+            return
+        relay = WebRelay(connection, grant, self._deps)
+        self.web_sessions.add(relay)
+        try:
+            await relay.run()
+        finally:
+            self.web_sessions.discard(relay)
 
     def _process_request(self, target: str, headers: CIMultiDict[str]) -> WSUpgradeResponse | None:
         """Answer health, readiness and metrics, or refuse a media request; None lets the upgrade go on.
@@ -203,6 +301,8 @@ class BridgeServer:
             await asyncio.wait_for(self._no_calls.wait(), self.settings.drain_seconds)
         for relay in list(self.relays.values()):
             relay.stop(EndReason.DRAIN, CloseCode.GOING_AWAY, "bridge shutting down")
+        for web in list(self.web_sessions):  # a browser can start a new session on another replica
+            web.finish(CloseCode.GOING_AWAY, "bridge shutting down")
         with contextlib.suppress(TimeoutError):  # teardown takes well under a second per call
             await asyncio.wait_for(self._no_calls.wait(), 15.0)
 

@@ -75,7 +75,6 @@ class CallSession:
     last_caller_frame_at: float = field(default_factory=time.monotonic)
     response_active: bool = False  # a model response is running: response.create must wait
     needs_response: bool = False  # tool outputs were sent; ask for a response when allowed
-    audio_produced: bool = False  # the model has spoken: the voice can no longer change
     tool_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)  # tool call id -> task
     history: list[tuple[str, str]] = field(default_factory=list)  # (role, text) for reconnects
     # Caller turns awaiting their transcript -> the place in the record taken when the turn began,

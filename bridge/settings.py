@@ -51,6 +51,10 @@ class BridgeSettings:
     # ACS's media handshake JWT (bridge/acs_auth.py): audience = the ACS resource's immutable id; empty = off.
     acs_resource_id: str = ""
     acs_openid_config_url: str = ACS_OPENID_CONFIG_URL
+    # Browser Voice Live sessions (`/web/realtime`): allowed page origins (empty = the endpoint is off)
+    # and new sessions per client per minute.
+    web_allowed_origins: tuple[str, ...] = ()
+    web_sessions_per_minute: int = 10
     # "uvloop" (used when installed; less CPU and a shorter latency tail at 100+ calls) or "asyncio".
     event_loop: str = "uvloop"
 
@@ -128,6 +132,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> BridgeSettings:
         event_loop=event_loop,
         acs_resource_id=env.get("ACS_RESOURCE_ID", "").strip(),
         acs_openid_config_url=openid_url,
+        web_allowed_origins=tuple(
+            o.strip().rstrip("/") for o in env.get("BRIDGE_WEB_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
+        web_sessions_per_minute=_int(env, "BRIDGE_WEB_SESSIONS_PER_MINUTE", 10, low=1, high=10_000),
     )
 
 

@@ -56,6 +56,10 @@ class CloseCode(enum.IntEnum):
     MESSAGE_TOO_BIG = 1009  # a message over the size limit
     INTERNAL_ERROR = 1011  # a bridge bug or the model is unavailable
     TRY_AGAIN_LATER = 1013  # at capacity: another replica, please
+    # Browser endpoint refusals (a browser cannot read a refused handshake's HTTP status): 4000 + status.
+    UNAUTHORIZED = 4401  # missing, forged, expired or reused web session token
+    FORBIDDEN = 4403  # a token for another agent, or an origin not allowed
+    RATE_LIMITED = 4429  # too many browser sessions from one client
 
 
 class ConnectionState(enum.Enum):
@@ -203,6 +207,14 @@ class PushConnection(WSListener):
             self.close_sent_code = answer
             transport.send_close(WSCloseCode(answer.value), None)
         transport.disconnect()  # after the close frames are flushed
+
+    @property
+    def peer_host(self) -> str:
+        """The peer's IP address ("" before the handshake or when unknown)."""
+        if self._transport is None:
+            return ""
+        peer = self._transport.underlying_transport.get_extra_info("peername")
+        return str(peer[0]) if isinstance(peer, tuple) and peer else ""
 
     def set_handler(self, handler: MessageHandler | None) -> None:
         """Deliver messages to `handler` from now on, after the ones already waiting (in order)."""

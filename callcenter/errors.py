@@ -1,6 +1,6 @@
 """Typed errors of the function app, each with an HTTP status and a stable code.
 
-They are turned into JSON responses in one place only (`callcenter.api.http`); anything else that
+They are turned into JSON responses in one place only (`callcenter.endpoints.http`); anything else that
 escapes a handler becomes a logged 500 naming the request id.
 """
 

@@ -27,6 +27,7 @@ from typing import Any
 import jwt
 from azure.core.exceptions import ResourceExistsError
 
+from callcenter.calls import CallStatus, Direction, Outcome
 from callcenter.config import Settings
 from callcenter.errors import Forbidden, Unauthorized
 from callcenter.pricing import estimate_call_cost
@@ -85,10 +86,10 @@ async def open_record(settings: Settings, conversation_id: str, agent: str) -> s
     started = store.now_iso()
     record = store.CallRecord(
         call_id=conversation_id,
-        direction=store.Direction.INBOUND,
+        direction=Direction.INBOUND,
         agent=agent,
         channel="web",
-        status=store.CallStatus.CONNECTED,
+        status=CallStatus.CONNECTED,
         started_at=started,
         answered_at=started,
     )
@@ -123,7 +124,7 @@ async def finalize(settings: Settings, conversation_id: str, reason: str, ended_
     async with table(settings, CALLS) as calls:
         entity = await calls.get_entity(store.call_partition(conversation_id), conversation_id)
         record = store.CallRecord.from_entity(entity)
-        if record.status == store.CallStatus.ENDED:
+        if record.status == CallStatus.ENDED:
             await live.end_live(settings, conversation_id)
             return False
         usage = usage_totals(events)
@@ -131,8 +132,8 @@ async def finalize(settings: Settings, conversation_id: str, reason: str, ended_
         cost = estimate_call_cost(settings, 0.0, usage["input_tokens"], usage["output_tokens"])  # no phone minutes
         spoke = any(e.get("type") == "transcript" and e.get("role") == "caller" for e in events)
         changes: dict[str, Any] = {
-            "status": store.CallStatus.ENDED,
-            "outcome": store.Outcome.COMPLETED if spoke else store.Outcome.ABANDONED,
+            "status": CallStatus.ENDED,
+            "outcome": Outcome.COMPLETED if spoke else Outcome.ABANDONED,
             "reason": reason,
             "ended_at": ended_at,
             "duration_s": round(duration, 1),

@@ -320,6 +320,11 @@ def build_stack(
                 "VOICE_LIVE_API_KEY": keys["openai_key"],
                 "ACS_RESOURCE_ID": ACS_RESOURCE_ID,
                 "ACS_OPENID_CONFIG_URL": settings["ACS_OPENID_CONFIG_URL"],
+                # Voice Live agents' web sessions come through the bridge from the app's own pages
+                # (served by the host) or the Vite dev server.
+                "BRIDGE_WEB_ALLOWED_ORIGINS": ",".join(
+                    f"http://{host}:{port}" for host in ("127.0.0.1", "localhost") for port in (ports.host, 5173)
+                ),
                 **(bridge_settings or {}),
             },
         )

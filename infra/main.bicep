@@ -631,6 +631,10 @@ var bridgeSettings = {
   VOICE_LIVE_ENDPOINT: voiceLiveUrl
   VOICE_LIVE_API_VERSION: voiceLiveApiVersion
   BRIDGE_MAX_CALLS: string(bridgeMaxCallsPerReplica)
+  // Pages that may open a Voice Live web session on the bridge (/web/realtime): the API's CORS origins.
+  BRIDGE_WEB_ALLOWED_ORIGINS: empty(extraCorsOrigins) ? web.outputs.uri : '${web.outputs.uri},${extraCorsOrigins}'
+  // New browser sessions per client address per minute (the function app limits grants too).
+  BRIDGE_WEB_SESSIONS_PER_MINUTE: '10'
   // Audience and keys of the JWT ACS signs each media handshake with (docs/internal-api.md).
   ACS_RESOURCE_ID: deployCommunicationServices ? communication!.outputs.immutableResourceId : ''
   ACS_OPENID_CONFIG_URL: acsOpenIdConfigUrl

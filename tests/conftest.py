@@ -22,14 +22,10 @@ MASTER_KEY = "test-master-key"
 
 def reset_app_state() -> None:
     """Forget cached settings, tools and demo-data writes so each test sees its own environment."""
-    from callcenter.api.agents_api import tool_limiter
-    from callcenter.api.calls_api import call_limiter
-    from callcenter.api.session_api import session_limiter
+    from callcenter.endpoints.guards import clear_rate_limits
 
     get_settings.cache_clear()
-    session_limiter.clear()
-    call_limiter.clear()
-    tool_limiter.clear()
+    clear_rate_limits()
     get_registry.cache_clear()
     reset_demo_store()
 

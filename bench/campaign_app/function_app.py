@@ -11,7 +11,7 @@ from callcenter.orchestrations import campaign, campaign_activities
 
 app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 calls = df.Blueprint()
-OUTCOMES = ["completed"] * 14 + ["no-answer"] * 3 + ["busy"] * 2 + ["voicemail"]
+OUTCOMES = ["completed"] * 14 + ["no_answer"] * 3 + ["busy"] * 2 + ["voicemail"]
 
 
 @calls.orchestration_trigger(context_name="context")

@@ -84,15 +84,20 @@ class AgentProfile:
         """The voice callers hear on this agent's backend."""
         return self.voice_live.voice if self.backend == "voice-live" else self.voice
 
-    def summary(self) -> dict[str, Any]:
-        """What `GET /api/agents` shows: nothing the browser must not see, but nothing secret exists here."""
+    def summary(self, *, web_bridge: bool = False) -> dict[str, Any]:
+        """What `GET /api/agents` shows: nothing the browser must not see, but nothing secret exists here.
+
+        `web_bridge`: the bridge serves Voice Live web sessions here, so a Voice Live agent's web voice is its
+        Voice Live one; without it, its web sessions run on Realtime (docs/voice-live.md, "Web").
+        """
         return {
             "name": self.name,
             "display_name": self.display_name,
             "description": self.description,
             "voice": self.spoken_voice,
             "backend": self.backend,
-            "web_voice": self.voice,  # web sessions run on Realtime for every agent (docs/voice-live.md)
+            "web_voice": self.spoken_voice if web_bridge else self.voice,
+            "web_backend": self.backend if web_bridge else "realtime",
             "model": self.voice_live.model if self.backend == "voice-live" else None,
             "greeting": self.greeting,
             "handoffs": list(self.handoffs),

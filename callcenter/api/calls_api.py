@@ -9,17 +9,18 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile
-from callcenter.api.guards import RateLimiter, check_origin, client_key, signed_in_user
-from callcenter.api.http import api_handler, json_response, query_int, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter, query_parameter
+from callcenter.calls import Direction
 from callcenter.config import get_settings
+from callcenter.endpoints.guards import BROWSER, OUTBOUND_CALLS, BrowserGuard
+from callcenter.endpoints.http import json_response, query_int, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
 from callcenter.errors import InvalidInput
+from callcenter.phone_numbers import mask_number, validate_e164
 from callcenter.store import calls as store
-from callcenter.telephony.calls import mask_number, orchestration_input, validate_e164
+from callcenter.telephony.calls import orchestration_input
 
 log = logging.getLogger("callcenter.calls")
 bp = df.Blueprint()
-call_limiter = RateLimiter()
 
 CALL_REQUEST = {
     "type": "object",
@@ -38,14 +39,6 @@ CALL_REQUEST = {
 CALL_RESPONSE = {"type": "object", "properties": {"call_id": {"type": "string"}, "status_url": {"type": "string"}}}
 
 
-def guard(req: func.HttpRequest) -> None:
-    """Placing calls costs money and call records hold personal data: same guards as web sessions."""
-    settings = get_settings()
-    check_origin(req, settings.cors_allowed_origins)
-    if settings.require_signed_in_user:
-        signed_in_user(req)
-
-
 @endpoint(
     bp,
     "call",
@@ -56,20 +49,18 @@ def guard(req: func.HttpRequest) -> None:
     response=CALL_RESPONSE,
     status=202,
     errors=(400, 401, 403, 404, 413, 422, 429, 503),
+    guard=BrowserGuard(OUTBOUND_CALLS),  # placing calls costs money
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def start_outbound_call(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     settings.require_acs()
-    guard(req)
     body = read_valid_json(req, CALL_REQUEST)
     number = validate_e164(body["number"])
     profile = get_profile(body.get("agent") or settings.default_agent)
-    call_limiter.check(client_key(req), settings.session_rate_limit_per_minute)
     record = store.CallRecord(
         call_id=f"out-{uuid.uuid4().hex[:24]}",
-        direction=store.Direction.OUTBOUND,
+        direction=Direction.OUTBOUND,
         agent=profile.name,
         from_number=settings.require_acs().phone_number,
         to_number=number,
@@ -90,18 +81,18 @@ async def start_outbound_call(req: func.HttpRequest, client: df.DurableOrchestra
     tag="phone",
     parameters=(
         query_parameter("direction", "inbound or outbound", {"enum": ["inbound", "outbound"]}),
-        query_parameter("outcome", "completed, transferred, no-answer, ..."),
+        query_parameter("outcome", "completed, transferred, no_answer, ..."),
         query_parameter("from", "ISO date-time, inclusive"),
         query_parameter("to", "ISO date-time"),
         query_parameter("limit", "page size (1-100)", {"type": "integer"}),
         query_parameter("page_token", "from the previous page"),
     ),
     errors=(400, 401, 403, 503),
+    guard=BROWSER,  # call records hold personal data
 )
 async def list_calls(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     direction = req.params.get("direction") or None
-    if direction and direction not in {d.value for d in store.Direction}:
+    if direction and direction not in {d.value for d in Direction}:
         raise InvalidInput("direction must be inbound or outbound")
     records, token = await store.list_calls(
         get_settings(),
@@ -123,9 +114,9 @@ async def list_calls(req: func.HttpRequest) -> func.HttpResponse:
     tag="phone",
     parameters=(path_parameter("callId", "the call id"),),
     errors=(401, 403, 404, 503),
+    guard=BROWSER,
 )
 async def get_call(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     settings = get_settings()
     call_id = req.route_params["callId"]
     record = await store.get_call(settings, call_id)

@@ -17,18 +17,17 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile
-from callcenter.api.calls_api import call_limiter, guard
-from callcenter.api.guards import client_key
-from callcenter.api.http import api_handler, check_depth, json_response, query_int
-from callcenter.api.routing import endpoint, path_parameter, query_parameter
 from callcenter.campaigns.contacts import MAX_CONTACTS, ContactList, parse_csv, parse_items
 from callcenter.campaigns.model import SETTINGS_SCHEMA, parse_settings
 from callcenter.campaigns.pacing import Bucket
 from callcenter.config import get_settings
+from callcenter.endpoints.guards import BROWSER, OUTBOUND_CALLS, BrowserGuard
+from callcenter.endpoints.http import check_depth, json_response, query_int
+from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
 from callcenter.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from callcenter.json_schema import compile_schema
 from callcenter.orchestrations.campaign import CAMPAIGN_ORCHESTRATOR, CONTROL_EVENT, start_input
 from callcenter.store import campaigns as store
-from callcenter.tools.validation import compile_schema
 
 log = logging.getLogger("callcenter.campaigns")
 bp = df.Blueprint()
@@ -133,18 +132,16 @@ def _read_form(req: func.HttpRequest) -> tuple[dict[str, Any], str]:
     response=CREATE_RESPONSE,
     status=201,
     errors=(400, 401, 403, 404, 413, 415, 429, 503),
+    durable_client=True,
+    guard=BrowserGuard(OUTBOUND_CALLS),
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def create_campaign(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     settings.require_acs()
-    guard(req)
     raw_settings, raw_contacts = _read_upload(req)
     _check_schema(raw_settings)
     campaign_settings = parse_settings(raw_settings)
     get_profile(campaign_settings.agent)
-    call_limiter.check(client_key(req), settings.session_rate_limit_per_minute)
     found: ContactList = (
         parse_csv(raw_contacts, campaign_settings)
         if isinstance(raw_contacts, str)
@@ -176,9 +173,16 @@ async def create_campaign(req: func.HttpRequest, client: df.DurableOrchestration
     return json_response(body, 201)
 
 
-@endpoint(bp, "campaigns", method="GET", summary="Campaigns, newest first", tag="campaigns", errors=(401, 403, 503))
+@endpoint(
+    bp,
+    "campaigns",
+    method="GET",
+    summary="Campaigns, newest first",
+    tag="campaigns",
+    errors=(401, 403, 503),
+    guard=BROWSER,
+)
 async def list_campaigns(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     found = await store.list_campaigns(get_settings(), limit=query_int(req, "limit", 50, 1, 200))
     return json_response({"campaigns": found})
 
@@ -191,9 +195,9 @@ async def list_campaigns(req: func.HttpRequest) -> func.HttpResponse:
     tag="campaigns",
     parameters=CAMPAIGN_PARAMETER,
     errors=(401, 403, 404, 503),
+    guard=BROWSER,
 )
 async def get_campaign(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     return json_response({"campaign": await store.get_campaign(get_settings(), req.route_params["campaignId"])})
 
 
@@ -210,9 +214,9 @@ async def get_campaign(req: func.HttpRequest) -> func.HttpResponse:
         query_parameter("page_token", "from the previous page"),
     ),
     errors=(400, 401, 403, 404, 503),
+    guard=BROWSER,
 )
 async def list_contacts(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     settings = get_settings()
     campaign_id = req.route_params["campaignId"]
     outcome = req.params.get("outcome") or None
@@ -242,9 +246,9 @@ EXPORT_COLUMNS = ("line", "phone", "name", "time_zone", "outcome", "last_outcome
     parameters=CAMPAIGN_PARAMETER,
     errors=(401, 403, 404, 503),
     response_content_type="text/csv",
+    guard=BROWSER,
 )
 async def export_campaign(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     settings = get_settings()
     campaign_id = req.route_params["campaignId"]
     campaign = await store.get_campaign(settings, campaign_id)
@@ -273,11 +277,10 @@ async def export_campaign(req: func.HttpRequest) -> func.HttpResponse:
     tag="campaigns",
     parameters=(*CAMPAIGN_PARAMETER, path_parameter("action", "pause, resume or cancel")),
     errors=(401, 403, 404, 409, 503),
+    durable_client=True,
+    guard=BROWSER,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def control_campaign(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    guard(req)
     settings = get_settings()
     campaign_id, action = req.route_params["campaignId"], req.route_params["action"]
     if action not in ACTIONS:

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter import web_conversations as web
-from callcenter.api.http import json_response, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter
-from callcenter.config import Settings, get_settings
+from callcenter.calls import CallStatus
+from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter
 from callcenter.errors import NotFound
-from callcenter.orchestrations.web_conversation import WATCH, watch_instance
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
 from callcenter.store import live
@@ -60,26 +59,6 @@ WEB_EVENTS_REQUEST = {
 }
 
 
-async def open_conversation(
-    settings: Settings, client: df.DurableOrchestrationClient, session_id: str, agent: str
-) -> dict[str, Any] | None:
-    """Open a web conversation's record, its idle watch and token (None when records are not kept)."""
-    if not settings.tables_configured:
-        return None
-    conversation_id = f"web-{uuid.uuid4().hex[:24]}"
-    await web.open_record(settings, conversation_id, agent)
-    await client.start_new(WATCH, watch_instance(conversation_id), {"call_id": conversation_id})
-    token, expires = await web.mint_token(settings, conversation_id, session_id)
-    log.info("web conversation %s: opened with agent %s", conversation_id, agent)
-    return {
-        "id": conversation_id,
-        "token": token,
-        "expires_at": expires,
-        "events_url": f"/api/conversations/{conversation_id}/events",
-        "heartbeat_seconds": web.HEARTBEAT_SECONDS,
-    }
-
-
 @endpoint(
     bp,
     "conversations/{conversationId}/events",
@@ -105,7 +84,7 @@ async def post_conversation_events(req: func.HttpRequest) -> func.HttpResponse:
     batch_key = hashlib.sha256(req.get_body() or b"").hexdigest()[:12]
     stored = [redact_event(e) for e in stamped] if settings.redact_transcripts else stamped
     await store.append_events(settings, conversation_id, stored, batch_key)
-    ended = record.status == store.CallStatus.ENDED
+    ended = record.status == CallStatus.ENDED
     end = next((e for e in events if e["type"] == "ended"), None)
     if not ended and end is None:
         await live.touch_live(settings, record, stored)

@@ -7,12 +7,12 @@ import logging
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api.calls_api import guard
-from callcenter.api.http import json_response, optional_str, query_int, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter, query_parameter
 from callcenter.config import get_settings
+from callcenter.endpoints.guards import BROWSER
+from callcenter.endpoints.http import json_response, optional_str, query_int, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
+from callcenter.phone_numbers import mask_number, validate_e164
 from callcenter.store import donotcall as store
-from callcenter.telephony.calls import mask_number, validate_e164
 
 log = logging.getLogger("callcenter.campaigns")
 bp = df.Blueprint()
@@ -50,9 +50,9 @@ NUMBER_PARAMETER = (path_parameter("number", "E.164 number (URL-encode the +)"),
     response=ENTRY,
     status=201,
     errors=(400, 401, 403, 413, 422, 503),
+    guard=BROWSER,
 )
 async def add_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     body = read_valid_json(req, ADD_REQUEST)
     number = validate_e164(body["number"])
     entry = await store.add_number(
@@ -73,9 +73,9 @@ async def add_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
         query_parameter("page_token", "from the previous page"),
     ),
     errors=(400, 401, 403, 503),
+    guard=BROWSER,
 )
 async def list_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     numbers, token = await store.list_numbers(
         get_settings(), query_int(req, "limit", 100, 1, store.MAX_PAGE), req.params.get("page_token") or None
     )
@@ -91,9 +91,9 @@ async def list_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
     parameters=NUMBER_PARAMETER,
     response=ENTRY,
     errors=(401, 403, 404, 422, 503),
+    guard=BROWSER,
 )
 async def get_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     number = validate_e164(req.route_params["number"])
     return json_response(await store.get_number(get_settings(), number))
 
@@ -107,9 +107,9 @@ async def get_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
     parameters=NUMBER_PARAMETER,
     status=204,
     errors=(401, 403, 404, 422, 503),
+    guard=BROWSER,
 )
 async def remove_do_not_call(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     number = validate_e164(req.route_params["number"])
     await store.remove_number(get_settings(), number)
     log.info("do-not-call: removed %s", mask_number(number))

@@ -10,18 +10,19 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.agents.profiles import get_profile
-from callcenter.agents.session import session_for_backend
+from callcenter.agents.session import function_call_body, session_for_backend, tool_context
 from callcenter.api import schemas
-from callcenter.api.agents_api import function_call_body
-from callcenter.api.http import api_handler, json_response, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter
+from callcenter.calls import CallEvent, CallEventKind, EventsResponse
+from callcenter.calls.kinds import BRIDGE_CONTROL_KINDS
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter
 from callcenter.redaction import redact_event
 from callcenter.store import calls as store
 from callcenter.store.live import note_live_batch
 from callcenter.telephony.calls import RECORDING_NOTICE, raise_call_event
 from callcenter.tools.catalog import get_registry
-from callcenter.tools.registry import Channel, ToolContext
+from callcenter.tools.registry import Channel
 from callcenter.tools.validation import parse_arguments
 
 log = logging.getLogger("callcenter.internal")
@@ -46,8 +47,6 @@ EVENTS_REQUEST = {
     },
     "required": ["events"],
 }
-# Bridge events that change the call's course: raised on its orchestration.
-CONTROL_EVENTS = {"media_ended", "model_failed"}
 
 
 @endpoint(
@@ -83,6 +82,37 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
 
 @endpoint(
     bp,
+    "internal/web-sessions/{sessionId}/agents/{agent}",
+    method="GET",
+    summary="A browser Voice Live session's agent configuration (bridge)",
+    tag="internal",
+    auth=func.AuthLevel.FUNCTION,
+    parameters=(
+        path_parameter("sessionId", "the web session id /api/session granted"),
+        path_parameter("agent", "the agent the session's token names"),
+    ),
+    errors=(401, 404, 503),
+)
+async def web_session_agent(req: func.HttpRequest) -> func.HttpResponse:
+    # The bridge verified the browser's token (session and agent) before asking; the session id is
+    # only logged. The greeting is left to the browser, which asks for it as on the WebRTC path.
+    profile = get_profile(req.route_params["agent"])
+    log.info("web session %s: Voice Live configuration for agent %s", req.route_params["sessionId"], profile.name)
+    return json_response(
+        {
+            "call_id": req.route_params["sessionId"],
+            "agent": profile.name,
+            "backend": profile.backend,
+            "model": profile.voice_live.model if profile.backend == "voice-live" else None,
+            "session": session_for_backend(profile, profile.backend, get_registry(), Channel.WEB),
+            "greeting": "",
+            "max_call_seconds": get_settings().max_call_seconds,
+        }
+    )
+
+
+@endpoint(
+    bp,
     "internal/calls/{callId}/function-call",
     method="POST",
     summary="Run a tool for a phone call (bridge)",
@@ -92,24 +122,29 @@ async def call_agent(req: func.HttpRequest) -> func.HttpResponse:
     response=schemas.FUNCTION_CALL_RESPONSE,
     parameters=CALL_PARAMETER,
     errors=(400, 401, 404, 413, 422),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]
     body = read_valid_json(req, schemas.FUNCTION_CALL_REQUEST)
     record = await store.get_call(settings, call_id)
-    context = ToolContext(channel=Channel.PHONE, agent=record.agent, call_id=call_id, variables=record.context)
+    context = tool_context(get_profile(record.agent), Channel.PHONE, call_id=call_id, variables=record.context)
     result = await get_registry().execute(body["name"], body.get("arguments"), context)
     if result.control is not None:
         details = parse_arguments(body.get("arguments"))  # already validated by execute()
-        await raise_call_event(client, call_id, {"kind": result.control.value, **details})
+        event: CallEvent = {"kind": result.control, "time": store.now_iso()}
+        for name in ("reason", "summary"):
+            if isinstance(details.get(name), str):
+                event[name] = details[name]
+        await raise_call_event(client, call_id, event)
     if result.handoff_agent:
         await store.update_call(settings, call_id, agent=result.handoff_agent)
         log.info("call %s: handed over from %s to %s", call_id, record.agent, result.handoff_agent)
     backend = str(body.get("backend") or "realtime")  # the backend the call is connected to
-    return json_response(function_call_body(result, body.get("call_id"), Channel.PHONE, backend=backend))
+    return json_response(
+        function_call_body(result, body.get("call_id"), Channel.PHONE, get_registry(), record.context, backend=backend)
+    )
 
 
 @endpoint(
@@ -123,9 +158,8 @@ async def call_function(req: func.HttpRequest, client: df.DurableOrchestrationCl
     status=202,
     parameters=CALL_PARAMETER,
     errors=(400, 401, 404, 413),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     call_id = req.route_params["callId"]
@@ -137,7 +171,23 @@ async def call_events(req: func.HttpRequest, client: df.DurableOrchestrationClie
     await store.append_events(settings, call_id, stored, batch_key)
     await note_live_batch(settings, record, stored)
     for event in events:
-        if event["type"] in CONTROL_EVENTS:
-            await raise_call_event(client, call_id, {"kind": event["type"], "reason": event.get("reason", "")})
-    notices = await store.take_notices(settings, call_id)
-    return json_response({"stored": len(events), "notices": notices}, 202)
+        control = bridge_control_event(event)
+        if control is not None:
+            await raise_call_event(client, call_id, control)
+    response: EventsResponse = {"stored": len(events), "notices": await store.take_notices(settings, call_id)}
+    return json_response(response, 202)
+
+
+def bridge_control_event(event: dict[str, Any]) -> CallEvent | None:
+    """The orchestration event of a bridge event that changes the call's course (`media_ended`,
+    `model_failed`), carrying the bridge's own timestamp; None for the others."""
+    try:
+        kind = CallEventKind(event["type"])
+    except ValueError:
+        return None
+    if kind not in BRIDGE_CONTROL_KINDS:
+        return None
+    control: CallEvent = {"kind": kind, "reason": str(event.get("reason") or "")}
+    if isinstance(event.get("ts"), str):
+        control["time"] = event["ts"]
+    return control

@@ -15,10 +15,11 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api.calls_api import guard
-from callcenter.api.http import json_response, query_int
-from callcenter.api.routing import endpoint, path_parameter, query_parameter
+from callcenter.calls import CallStatus
 from callcenter.config import get_settings
+from callcenter.endpoints.guards import BROWSER
+from callcenter.endpoints.http import json_response, query_int
+from callcenter.endpoints.routing import endpoint, path_parameter, query_parameter
 from callcenter.store import calls as store
 from callcenter.store import live
 
@@ -43,9 +44,9 @@ def _seconds_since(moment: str, now: datetime) -> float:
     summary="Conversations under way (phone and web): agent, duration, last lines",
     tag="operations",
     errors=(401, 403, 503),
+    guard=BROWSER,  # call data is personal
 )
 async def list_live(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     now = datetime.now(UTC)
     entries = await live.list_live(get_settings())
     for entry in entries:
@@ -59,7 +60,7 @@ def _unchanged(entry: dict[str, Any], after: int) -> dict[str, Any]:
         "call_id": entry["call_id"],
         "channel": entry["channel"],
         "agent": entry["agent"],
-        "status": store.CallStatus.CONNECTED,
+        "status": CallStatus.CONNECTED,
         "outcome": "",
         "started_at": entry["started_at"],
         "duration_s": _seconds_since(entry["started_at"], datetime.now(UTC)),
@@ -77,9 +78,9 @@ def _unchanged(entry: dict[str, Any], after: int) -> dict[str, Any]:
     tag="operations",
     parameters=(CALL_PARAMETER, query_parameter("after", "the last seq already shown (0 = all)", {"type": "integer"})),
     errors=(400, 401, 403, 404, 503),
+    guard=BROWSER,  # call data is personal
 )
 async def follow_live(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     settings = get_settings()
     call_id = req.route_params["callId"]
     after = query_int(req, "after", 0, 0, 99_999_999)
@@ -98,7 +99,7 @@ async def follow_live(req: func.HttpRequest) -> func.HttpResponse:
         "outcome": record.outcome,
         "started_at": record.answered_at or record.started_at,
         "duration_s": _seconds_since(record.answered_at or record.started_at, datetime.now(UTC))
-        if record.status != store.CallStatus.ENDED
+        if record.status != CallStatus.ENDED
         else record.duration_s,
         "events": fresh,
         "next_after": max([after, *(e["seq"] for e in numbered)]),

@@ -8,10 +8,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter.api import schemas
-from callcenter.api.http import json_response
-from callcenter.api.openapi import openapi_document
-from callcenter.api.routing import endpoint
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response
+from callcenter.endpoints.openapi import openapi_document
+from callcenter.endpoints.routing import endpoint
 
 bp = df.Blueprint()
 

@@ -4,18 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-ERROR = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-            "required": ["code", "message"],
-        }
-    },
-    "required": ["error"],
-}
-
 AGENT_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 
 SESSION_REQUEST = {
@@ -33,7 +21,14 @@ SESSION_RESPONSE = {
         "realtime_url": {"type": "string"},
         "deployment": {"type": "string"},
         "voice": {"type": "string"},
-        "backend": {"type": "string", "enum": ["realtime"], "description": "The web session's speech backend"},
+        "backend": {
+            "type": "string",
+            "enum": ["realtime", "voice-live"],
+            "description": "The web session's speech backend: WebRTC with the key, or the bridge with the token",
+        },
+        "bridge_url": {"type": "string", "description": "voice-live: the bridge's browser WebSocket endpoint"},
+        "bridge_token": {"type": "string", "description": "voice-live: single-use, two-minute, session-bound"},
+        "model": {"type": "string"},
         "agent": {"type": "string"},
         "conversation": {
             "type": "object",
@@ -47,7 +42,7 @@ SESSION_RESPONSE = {
             },
         },
     },
-    "required": ["session_id", "ephemeral_key", "expires_at", "realtime_url", "deployment", "voice", "agent"],
+    "required": ["session_id", "expires_at", "voice", "agent"],
 }
 
 FUNCTION_CALL_REQUEST = {

@@ -8,10 +8,10 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from callcenter import kpis
-from callcenter.api.calls_api import guard
-from callcenter.api.http import json_response
-from callcenter.api.routing import endpoint, query_parameter
 from callcenter.config import get_settings
+from callcenter.endpoints.guards import BROWSER
+from callcenter.endpoints.http import json_response
+from callcenter.endpoints.routing import endpoint, query_parameter
 from callcenter.errors import InvalidInput
 from callcenter.store import stats
 
@@ -54,9 +54,9 @@ def _name(req: func.HttpRequest, key: str) -> str | None:
         query_parameter("bucket", "hour or day (default day)", {"enum": ["hour", "day"]}),
     ),
     errors=(400, 401, 403, 503),
+    guard=BROWSER,  # call data is personal
 )
 async def get_stats(req: func.HttpRequest) -> func.HttpResponse:
-    guard(req)
     bucket = req.params.get("bucket") or stats.Bucket.DAY
     if bucket not in MAX_RANGE:
         raise InvalidInput("'bucket' must be hour or day", code="bad_bucket")

@@ -15,9 +15,6 @@ reaches the call within about four seconds (BRIDGE_EVENT_FLUSH_SECONDS = 2).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import uuid
 from typing import Any
@@ -25,11 +22,12 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api.guards import check_origin
-from callcenter.api.http import api_handler, json_response, read_valid_json
-from callcenter.api.routing import endpoint, path_parameter
+from callcenter.calls import CallEventKind, CallStatus, NoticeType
 from callcenter.config import Settings, get_settings
-from callcenter.errors import Conflict, Forbidden, Unauthorized
+from callcenter.endpoints.guards import SUPERVISOR, client_principal
+from callcenter.endpoints.http import json_response, read_valid_json
+from callcenter.endpoints.routing import endpoint, path_parameter
+from callcenter.errors import Conflict
 from callcenter.store import calls as store
 from callcenter.telephony.calls import raise_call_event
 
@@ -52,33 +50,19 @@ NOTICES = {
 
 
 def supervisor(req: func.HttpRequest, settings: Settings) -> str:
-    """Who acts: the signed-in supervisor, or `local` when the deployment does not require sign-in.
-
-    Raises:
-        Unauthorized: sign-in required and missing or malformed.
-        Forbidden: signed in without the supervisor role.
-    """
-    check_origin(req, settings.cors_allowed_origins)
+    """Who acts, for the record: the signed-in supervisor (the guard checked the role), or `local`
+    when the deployment does not require sign-in."""
     if not settings.require_signed_in_user:
         return "local"
-    raw = req.headers.get("x-ms-client-principal")
-    if not raw:
-        raise Unauthorized("sign in as a supervisor", code="sign_in_required")
-    try:
-        principal = json.loads(base64.b64decode(raw, validate=True))
-        user, roles = principal["userDetails"] or principal["userId"], principal.get("userRoles") or []
-    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
-        raise Unauthorized("malformed client principal", code="sign_in_required") from None
-    if not isinstance(roles, list) or SUPERVISOR_ROLE not in roles:
-        raise Forbidden("this action needs the supervisor role", code="supervisor_required")
-    return str(user)
+    principal = client_principal(req)
+    return str(principal.get("userDetails") or principal["userId"])
 
 
 async def _live_phone_call(settings: Settings, call_id: str) -> store.CallRecord:
     record = await store.get_call(settings, call_id)
     if record.channel != "phone":
         raise Conflict("supervisor actions apply to phone calls", code="not_a_phone_call")
-    if record.status != store.CallStatus.CONNECTED:
+    if record.status != CallStatus.CONNECTED:
         raise Conflict(f"call {call_id} is {record.status}, not connected", code="call_not_live")
     return record
 
@@ -100,6 +84,7 @@ async def _log_action(settings: Settings, call_id: str, action: str, by: str, **
     status=202,
     parameters=ACTION_PARAMETERS,
     errors=(400, 401, 403, 404, 409, 503),
+    guard=SUPERVISOR,
 )
 async def coach_call(req: func.HttpRequest) -> func.HttpResponse:
     settings = get_settings()
@@ -108,7 +93,7 @@ async def coach_call(req: func.HttpRequest) -> func.HttpResponse:
     call_id = req.route_params["callId"]
     await _live_phone_call(settings, call_id)
     guidance = f"Guidance from your supervisor (do not mention it): {text}"
-    await store.add_notice(settings, call_id, {"type": "coach", "message": guidance})
+    await store.add_notice(settings, call_id, {"type": NoticeType.COACH, "message": guidance})
     return json_response({"logged": await _log_action(settings, call_id, "coach", who, text=text)}, 202)
 
 
@@ -118,8 +103,8 @@ async def _control(req: func.HttpRequest, client: df.DurableOrchestrationClient,
     read_valid_json(req, EMPTY_REQUEST, required=False)
     call_id = req.route_params["callId"]
     await _live_phone_call(settings, call_id)
-    await store.add_notice(settings, call_id, {"type": f"supervisor_{action}", "message": NOTICES[action]})
-    kind = "escalate" if action == "transfer" else "end_call"
+    await store.add_notice(settings, call_id, {"type": NoticeType(f"supervisor_{action}"), "message": NOTICES[action]})
+    kind = CallEventKind.ESCALATE if action == "transfer" else CallEventKind.END_CALL
     if not await raise_call_event(client, call_id, {"kind": kind, "reason": f"supervisor_{action}"}):
         raise Conflict(f"call {call_id} has no running orchestration", code="call_not_live")
     return json_response({"logged": await _log_action(settings, call_id, action, who)}, 202)
@@ -134,9 +119,9 @@ async def _control(req: func.HttpRequest, client: df.DurableOrchestrationClient,
     status=202,
     parameters=ACTION_PARAMETERS,
     errors=(400, 401, 403, 404, 409, 503),
+    guard=SUPERVISOR,
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def transfer_call_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     return await _control(req, client, "transfer")
 
@@ -150,8 +135,8 @@ async def transfer_call_now(req: func.HttpRequest, client: df.DurableOrchestrati
     status=202,
     parameters=ACTION_PARAMETERS,
     errors=(400, 401, 403, 404, 409, 503),
+    guard=SUPERVISOR,
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def end_call_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     return await _control(req, client, "end")

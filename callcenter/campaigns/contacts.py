@@ -17,7 +17,7 @@ from typing import Any
 from callcenter.campaigns.model import MAX_VALUE_CHARS, MAX_VARIABLES, CampaignSettings
 from callcenter.campaigns.windows import zone
 from callcenter.errors import InvalidInput
-from callcenter.telephony.calls import E164
+from callcenter.phone_numbers import E164
 
 MAX_CONTACTS = 100_000
 MAX_REJECTED_SHOWN = 1000

@@ -7,13 +7,13 @@ The normalised JSON (`to_json`) is what the campaign table stores and the API sh
 
 from __future__ import annotations
 
-import enum
 import string
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
 from callcenter.business_hours import DAYS
+from callcenter.calls import VoicemailPolicy
 from callcenter.campaigns.pacing import RETRYABLE, Bucket, Pacing, RetryPolicy
 from callcenter.campaigns.windows import CallingWindow, zone
 from callcenter.errors import InvalidInput
@@ -70,11 +70,6 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     },
     "required": ["name", "agent"],
 }
-
-
-class VoicemailPolicy(enum.StrEnum):
-    LEAVE_MESSAGE = "leave_message"
-    HANG_UP = "hang_up"
 
 
 DEFAULT_VOICEMAIL_MESSAGE = (

@@ -10,39 +10,41 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from callcenter.calls import Outcome
+
 RATE_WINDOW = timedelta(seconds=60)
 
 
 class Bucket(enum.StrEnum):
-    """Where a contact stands; the campaign's counters count contacts per bucket."""
+    """Where a contact stands; the campaign's counters count contacts per bucket.
+
+    A finished attempt's bucket is named like its call's `Outcome` (one spelling for both).
+    """
 
     PENDING = "pending"  # not called yet, or waiting for a retry
     IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    FAILED = "failed"
-    VOICEMAIL = "voicemail"
+    COMPLETED = Outcome.COMPLETED.value
+    NO_ANSWER = Outcome.NO_ANSWER.value
+    BUSY = Outcome.BUSY.value
+    FAILED = Outcome.FAILED.value
+    VOICEMAIL = Outcome.VOICEMAIL.value
+    TRANSFERRED = Outcome.TRANSFERRED.value
     DO_NOT_CALL = "do_not_call"
-    TRANSFERRED = "transferred"
     NOT_CALLED = "not_called"  # the calling period ended before the contact could be called
 
 
-FINAL_FROM_CALL = {
-    "completed": Bucket.COMPLETED,
-    "transferred": Bucket.TRANSFERRED,
-    "no-answer": Bucket.NO_ANSWER,
-    "busy": Bucket.BUSY,
-    "failed": Bucket.FAILED,
-    "voicemail": Bucket.VOICEMAIL,
-    "abandoned": Bucket.COMPLETED,
+# A campaign call nobody abandons: an outbound call "abandoned" by the callee counts as reached.
+FINAL_FROM_CALL: dict[Outcome, Bucket] = {
+    **{outcome: Bucket(outcome.value) for outcome in Outcome if outcome is not Outcome.ABANDONED},
+    Outcome.ABANDONED: Bucket.COMPLETED,
 }
 RETRYABLE = (Bucket.NO_ANSWER, Bucket.BUSY, Bucket.FAILED, Bucket.VOICEMAIL)
 
 
 def bucket_of_call(outcome: str) -> Bucket:
-    """The bucket of a finished call's outcome (`call_lifecycle` uses `no-answer`; counters `no_answer`)."""
-    return FINAL_FROM_CALL.get(outcome, Bucket.FAILED)
+    """The bucket of a finished call's outcome (an unreadable one counts as failed)."""
+    parsed = Outcome.parse(outcome)
+    return FINAL_FROM_CALL[parsed] if parsed is not None else Bucket.FAILED
 
 
 @dataclass(frozen=True)

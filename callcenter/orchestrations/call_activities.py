@@ -10,6 +10,16 @@ import azure.durable_functions as df
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from callcenter import telemetry
+from callcenter.calls import (
+    ActivityResult,
+    CallEnding,
+    CallInput,
+    CallStatus,
+    NoticeInput,
+    PlaceResult,
+    StatusChange,
+    TransferInput,
+)
 from callcenter.config import get_settings
 from callcenter.errors import CallCenterError
 from callcenter.openai_client import chat_completion
@@ -36,7 +46,7 @@ FINALIZE_CALL = "finalize_call"
 START_RECORDING = "start_recording"
 
 
-async def connection_id(call: dict[str, Any]) -> str:
+async def connection_id(call: CallInput) -> str:
     """The call's ACS connection id: in the input for outbound calls; for inbound calls the answer
     happens after the orchestration starts, so it is read from the record."""
     known = call.get("call_connection_id")
@@ -51,7 +61,7 @@ def participant(target: str) -> Any:
 
 
 @bp.activity_trigger(input_name="call")
-async def place_call(call: dict[str, Any]) -> dict[str, Any]:
+async def place_call(call: CallInput) -> PlaceResult:
     acs = get_settings().require_acs()
     call_id = call["call_id"]
     try:
@@ -75,13 +85,13 @@ async def place_call(call: dict[str, Any]) -> dict[str, Any]:
     log.info("call %s: placed, connection %s", call_id, properties.call_connection_id)
     return {
         "ok": True,
-        "call_connection_id": properties.call_connection_id,
+        "call_connection_id": properties.call_connection_id or "",
         "server_call_id": properties.server_call_id or "",
     }
 
 
 @bp.activity_trigger(input_name="call")
-async def transfer_call(call: dict[str, Any]) -> dict[str, Any]:
+async def transfer_call(call: TransferInput) -> ActivityResult:
     settings = get_settings()
     acs = settings.require_acs()
     target = settings.human_agent_target
@@ -100,7 +110,7 @@ async def transfer_call(call: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="call")
-async def hang_up(call: dict[str, Any]) -> dict[str, Any]:
+async def hang_up(call: CallInput) -> ActivityResult:
     connection = await connection_id(call)
     if not connection:
         return {"ok": False, "error": "no call connection"}
@@ -116,7 +126,7 @@ async def hang_up(call: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="call")
-async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
+async def start_recording(call: CallInput) -> ActivityResult:
     """Record the call (the agent's greeting carried the consent notice); keep the recording id."""
     settings = get_settings()
     server_call_id = call.get("server_call_id") or (await store.get_call(settings, call["call_id"])).server_call_id
@@ -135,7 +145,7 @@ async def start_recording(call: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.activity_trigger(input_name="change")
-async def set_call_status(change: dict[str, Any]) -> None:
+async def set_call_status(change: StatusChange) -> None:
     fields = {k: v for k, v in change.items() if k != "call_id"}
     await store.update_call(get_settings(), change["call_id"], **fields)
     if fields.get("answered_at"):  # connected: on the live view from now on
@@ -143,7 +153,7 @@ async def set_call_status(change: dict[str, Any]) -> None:
 
 
 @bp.activity_trigger(input_name="notice")
-async def post_call_notice(notice: dict[str, Any]) -> None:
+async def post_call_notice(notice: NoticeInput) -> None:
     await store.add_notice(get_settings(), notice["call_id"], notice["notice"])
 
 
@@ -198,7 +208,7 @@ async def _summarise(transcript: list[dict[str, Any]]) -> str:
 
 @bp.activity_trigger(input_name="ending")
 @telemetry.traced_activity
-async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
+async def finalize_call(ending: CallEnding) -> dict[str, Any]:
     """Write the final record: outcome, duration, token usage, estimated cost and summary."""
     settings = get_settings()
     call_id = ending["call_id"]
@@ -214,7 +224,7 @@ async def finalize_call(ending: dict[str, Any]) -> dict[str, Any]:
     transcript = [e for e in events if e.get("type") == "transcript"]
     summary = await _summarise(transcript)
     changes = {
-        "status": store.CallStatus.ENDED,
+        "status": CallStatus.ENDED,
         "outcome": ending["outcome"],
         "reason": ending["reason"],
         "ended_at": ending["ended_at"],

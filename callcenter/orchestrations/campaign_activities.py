@@ -15,15 +15,17 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from callcenter.calls import Direction
 from callcenter.campaigns.model import CampaignSettings, fill, settings_from_json
 from callcenter.campaigns.pacing import Bucket, bucket_of_call
 from callcenter.config import Settings, get_settings
 from callcenter.errors import Conflict
+from callcenter.phone_numbers import mask_number
 from callcenter.store import campaigns as store
-from callcenter.store.calls import CallRecord, Direction, campaign_call_id
+from callcenter.store.calls import CallRecord, campaign_call_id
 from callcenter.store.donotcall import listed
 from callcenter.store.tables import CALLS, table
-from callcenter.telephony.calls import mask_number, orchestration_input
+from callcenter.telephony.calls import orchestration_input
 
 log = logging.getLogger("callcenter.campaigns")
 bp = df.Blueprint()

@@ -9,13 +9,24 @@ orchestration, and it costs a wake-up per idle period rather than an external ev
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
-from callcenter.config import get_settings
-from callcenter.web_conversations import IDLE_SECONDS, end_if_idle, finalize
+from callcenter.config import Settings, get_settings
+from callcenter.web_conversations import (
+    HEARTBEAT_SECONDS,
+    IDLE_SECONDS,
+    end_if_idle,
+    finalize,
+    mint_token,
+    open_record,
+)
+
+log = logging.getLogger("callcenter.web")
 
 bp = df.Blueprint()
 
@@ -55,3 +66,23 @@ async def check_web_conversation_idle(check: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="ending")
 async def end_web_conversation(ending: dict[str, Any]) -> bool:
     return await finalize(get_settings(), ending["call_id"], "max_duration", ending["ended_at"])
+
+
+async def open_conversation(
+    settings: Settings, client: df.DurableOrchestrationClient, session_id: str, agent: str
+) -> dict[str, Any] | None:
+    """Open a web conversation's record, its idle watch and token (None when records are not kept)."""
+    if not settings.tables_configured:
+        return None
+    conversation_id = f"web-{uuid.uuid4().hex[:24]}"
+    await open_record(settings, conversation_id, agent)
+    await client.start_new(WATCH, watch_instance(conversation_id), {"call_id": conversation_id})
+    token, expires = await mint_token(settings, conversation_id, session_id)
+    log.info("web conversation %s: opened with agent %s", conversation_id, agent)
+    return {
+        "id": conversation_id,
+        "token": token,
+        "expires_at": expires,
+        "events_url": f"/api/conversations/{conversation_id}/events",
+        "heartbeat_seconds": HEARTBEAT_SECONDS,
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import re
 import zlib
@@ -12,6 +11,7 @@ from typing import Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
+from callcenter.calls import CallStatus, Direction, Notice, Outcome
 from callcenter.config import Settings
 from callcenter.errors import InvalidInput, NotFound
 from callcenter.store.tables import CALL_EVENTS, CALLS, SEEN_EVENTS, entity_without_metadata, table
@@ -46,39 +46,17 @@ def call_partition(call_id: str) -> str:
 MAX_PAGE = 100
 
 
-class Direction(enum.StrEnum):
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-
-
-class CallStatus(enum.StrEnum):
-    RINGING = "ringing"
-    CONNECTED = "connected"
-    TRANSFERRING = "transferring"
-    ENDED = "ended"
-
-
-class Outcome(enum.StrEnum):
-    COMPLETED = "completed"
-    TRANSFERRED = "transferred"
-    ABANDONED = "abandoned"
-    NO_ANSWER = "no-answer"
-    BUSY = "busy"
-    FAILED = "failed"
-    VOICEMAIL = "voicemail"
-
-
 @dataclass
 class CallRecord:
     """What is kept about one call; JSON-typed fields are stored as JSON text."""
 
     call_id: str
-    direction: str
+    direction: Direction
     agent: str
     from_number: str = ""
     to_number: str = ""
-    status: str = CallStatus.RINGING
-    outcome: str = ""
+    status: CallStatus = CallStatus.RINGING
+    outcome: Outcome | None = None  # set when the call ends
     reason: str = ""
     started_at: str = ""
     answered_at: str = ""
@@ -98,6 +76,7 @@ class CallRecord:
 
     def to_entity(self) -> dict[str, Any]:
         entity = asdict(self)
+        entity["outcome"] = self.outcome or ""
         entity["context"] = json.dumps(self.context)
         entity["usage"] = json.dumps(self.usage)
         return {"PartitionKey": call_partition(self.call_id), "RowKey": self.call_id, **entity}
@@ -109,11 +88,14 @@ class CallRecord:
         values = {k: v for k, v in data.items() if k in known}
         values["context"] = json.loads(values.get("context") or "{}")
         values["usage"] = json.loads(values.get("usage") or "{}")
+        values["direction"] = Direction(values.get("direction") or Direction.INBOUND)
+        values["status"] = CallStatus(values.get("status") or CallStatus.RINGING)
+        values["outcome"] = Outcome.parse(values.get("outcome") or "")
         return cls(**values)
 
     def view(self) -> dict[str, Any]:
-        """The record as the API shows it."""
-        return asdict(self)
+        """The record as the API shows it (no outcome yet reads as "")."""
+        return {**asdict(self), "outcome": self.outcome or ""}
 
 
 # `recording_location` while the call is recorded; the file's URL replaces it once ACS announces it.
@@ -255,15 +237,15 @@ async def first_sighting(settings: Settings, call_id: str, event_id: str) -> boo
 NOTICES = "callnotices"
 
 
-async def add_notice(settings: Settings, call_id: str, notice: dict[str, Any]) -> None:
+async def add_notice(settings: Settings, call_id: str, notice: Notice) -> None:
     """Queue a notice for the bridge (e.g. a transfer failed); it is handed over on the next event batch."""
     async with table(settings, NOTICES) as notices:
         await notices.create_entity({"PartitionKey": call_id, "RowKey": now_iso(), "body": json.dumps(notice)})
 
 
-async def take_notices(settings: Settings, call_id: str) -> list[dict[str, Any]]:
+async def take_notices(settings: Settings, call_id: str) -> list[Notice]:
     """The call's queued notices, removed as they are handed over."""
-    taken: list[tuple[str, dict[str, Any]]] = []
+    taken: list[tuple[str, Notice]] = []
     async with table(settings, NOTICES) as notices:
         async for entity in notices.query_entities(f"PartitionKey eq '{_odata_string(call_id)}'"):
             taken.append((entity["RowKey"], json.loads(entity["body"])))

@@ -29,9 +29,9 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from callcenter.config import Settings
 from callcenter.errors import FeatureNotConfigured, NotFound
+from callcenter.phone_numbers import mask_number
 from callcenter.store.calls import now_iso
 from callcenter.store.tables import table
-from callcenter.telephony.calls import mask_number
 
 if TYPE_CHECKING:
     from azure.data.tables.aio import TableClient

@@ -14,8 +14,9 @@ from typing import Any
 
 from azure.core.exceptions import ResourceNotFoundError
 
+from callcenter.calls import CallStatus
 from callcenter.config import Settings
-from callcenter.store.calls import CallRecord, CallStatus, now_iso
+from callcenter.store.calls import CallRecord, now_iso
 from callcenter.store.tables import table
 
 LIVE = "liveconversations"

@@ -1,7 +1,7 @@
 """The Call Automation client, built from settings: a key, or Entra ID (managed identity).
 
 The Call Automation SDK is imported inside these functions, not at module level: a cold worker
-that serves web sessions or call records never loads it (see README, Benchmarks: cold start).
+that serves web sessions or call records never loads it (see bench/README.md: cold start).
 """
 
 from __future__ import annotations

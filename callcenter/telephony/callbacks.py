@@ -8,14 +8,15 @@ least once, so each event id is recorded before it is raised.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from callcenter.api.http import api_handler, json_response, read_json
-from callcenter.api.routing import endpoint, path_parameter
+from callcenter.calls import ACS_EVENT_PREFIX, CallEvent, CallEventKind
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_json
+from callcenter.endpoints.routing import endpoint, path_parameter
 from callcenter.errors import InvalidInput
 from callcenter.store import calls as store
 from callcenter.telephony.callback_auth import verify_acs_request
@@ -25,12 +26,15 @@ from callcenter.telephony.tokens import CALLBACK_AUDIENCE, verify_token
 log = logging.getLogger("callcenter.telephony")
 bp = df.Blueprint()
 
-PREFIX = "Microsoft.Communication."
 KEPT_FIELDS = ("callConnectionId", "serverCallId", "correlationId", "operationContext", "resultInformation")
 
 
-def to_call_event(cloud_event: Any) -> tuple[str, dict[str, Any]]:
-    """(event id, orchestration payload) of one ACS CloudEvent.
+def to_call_event(cloud_event: Any) -> tuple[str, CallEvent | None]:
+    """(event id, orchestration payload) of one ACS CloudEvent; no payload for a kind the call
+    lifecycle does not know (acknowledged, not raised).
+
+    The payload keeps the CloudEvent's `time`: the call record's answered and ended times are when
+    ACS saw them happen, not when the callback was processed.
 
     Raises:
         InvalidInput: not a CloudEvent from Call Automation.
@@ -38,12 +42,17 @@ def to_call_event(cloud_event: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(cloud_event, dict):
         raise InvalidInput("each callback event must be an object")
     event_id, kind, data = cloud_event.get("id"), cloud_event.get("type"), cloud_event.get("data") or {}
-    if not isinstance(event_id, str) or not isinstance(kind, str) or not kind.startswith(PREFIX):
+    if not isinstance(event_id, str) or not isinstance(kind, str) or not kind.startswith(ACS_EVENT_PREFIX):
         raise InvalidInput("callback events must be Call Automation CloudEvents with id and type")
     if not isinstance(data, dict):
         raise InvalidInput("callback event data must be an object")
-    payload = {"kind": kind.removeprefix(PREFIX), **{k: data[k] for k in KEPT_FIELDS if k in data}}
-    return event_id, payload
+    known = CallEventKind.from_acs_type(kind)
+    if known is None:
+        return event_id, None
+    payload: dict[str, Any] = {"kind": known, **{k: data[k] for k in KEPT_FIELDS if k in data}}
+    if isinstance(cloud_event.get("time"), str):
+        payload["time"] = cloud_event["time"]
+    return event_id, cast(CallEvent, payload)
 
 
 @endpoint(
@@ -55,9 +64,8 @@ def to_call_event(cloud_event: Any) -> tuple[str, dict[str, Any]]:
     request={"type": "array", "items": {"type": "object"}},
     parameters=(path_parameter("callId", "the call id"),),
     errors=(400, 401, 413, 503),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def call_callback(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     settings = get_settings()
     acs = settings.require_acs()
@@ -68,6 +76,9 @@ async def call_callback(req: func.HttpRequest, client: df.DurableOrchestrationCl
     events = [to_call_event(e) for e in (document if isinstance(document, list) else [document])]
     raised = 0
     for event_id, payload in events:
+        if payload is None:
+            log.info("call %s: callback %s not used by the call lifecycle", call_id, event_id)
+            continue
         if not await store.first_sighting(settings, call_id, event_id):
             log.info("call %s: duplicate callback %s ignored", call_id, payload["kind"])
             continue

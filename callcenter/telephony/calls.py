@@ -5,31 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 from typing import Any
 
+from callcenter.calls import CALL_EVENT, CallEvent, CallInput
 from callcenter.config import Settings
-from callcenter.errors import ValidationFailed
-from callcenter.orchestrations.call_lifecycle import CALL_EVENT
 from callcenter.store.calls import CallRecord
 
 log = logging.getLogger("callcenter.telephony")
 
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
-
-def validate_e164(number: Any, field: str = "number") -> str:
-    if not isinstance(number, str) or not E164.fullmatch(number):
-        raise ValidationFailed(f"{field} must be an E.164 phone number such as +14255550100", code="invalid_number")
-    return number
-
-
 RECORDING_NOTICE = "This call is recorded for quality and training."
-
-
-def mask_number(number: str) -> str:
-    """Phone numbers in logs keep only their last two digits."""
-    return number[:2] + "*" * max(0, len(number) - 4) + number[-2:] if len(number) > 4 else "****"
 
 
 def inbound_call_id(server_call_id: str) -> str:
@@ -37,7 +21,8 @@ def inbound_call_id(server_call_id: str) -> str:
     return "in-" + hashlib.sha256(server_call_id.encode()).hexdigest()[:24]
 
 
-def orchestration_input(settings: Settings, record: CallRecord) -> dict[str, Any]:
+def orchestration_input(settings: Settings, record: CallRecord) -> CallInput:
+    """The `call_lifecycle` input of a call whose record exists."""
     return {
         "call_id": record.call_id,
         "direction": record.direction,
@@ -58,7 +43,7 @@ def orchestration_input(settings: Settings, record: CallRecord) -> dict[str, Any
 RAISE_RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 
-async def raise_call_event(client: Any, call_id: str, event: dict[str, Any]) -> bool:
+async def raise_call_event(client: Any, call_id: str, event: CallEvent) -> bool:
     """Raise `event` on the call's orchestration; False (logged) when the instance is gone."""
     for delay in (*RAISE_RETRY_DELAYS, None):
         try:
@@ -66,11 +51,11 @@ async def raise_call_event(client: Any, call_id: str, event: dict[str, Any]) -> 
             return True
         except (OSError, TimeoutError, _client_error()) as exc:
             if delay is None:
-                log.warning("call %s: could not raise %s (%s)", call_id, event.get("kind"), type(exc).__name__)
+                log.warning("call %s: could not raise %s (%s)", call_id, event["kind"], type(exc).__name__)
                 return False
             await asyncio.sleep(delay)
         except Exception as exc:
-            log.warning("call %s: could not raise %s (%s)", call_id, event.get("kind"), type(exc).__name__)
+            log.warning("call %s: could not raise %s (%s)", call_id, event["kind"], type(exc).__name__)
             return False
     return False
 

@@ -14,13 +14,15 @@ import azure.durable_functions as df
 import azure.functions as func
 from azure.core.exceptions import HttpResponseError
 
-from callcenter.api.http import api_handler, json_response, read_json
-from callcenter.api.routing import endpoint
+from callcenter.calls import CallEventKind, Direction
 from callcenter.config import get_settings
+from callcenter.endpoints.http import json_response, read_json
+from callcenter.endpoints.routing import endpoint
 from callcenter.errors import InvalidInput
+from callcenter.phone_numbers import mask_number
 from callcenter.store import calls as store
 from callcenter.telephony.acs_client import call_automation_client, media_streaming
-from callcenter.telephony.calls import inbound_call_id, mask_number, orchestration_input, raise_call_event
+from callcenter.telephony.calls import inbound_call_id, orchestration_input, raise_call_event
 from callcenter.telephony.recordings import RECORDING_FILE, store_recording_file
 from callcenter.telephony.tokens import callback_url
 
@@ -50,7 +52,7 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
     agent = settings.phone_agents.get(to_number, settings.default_agent)
     record = store.CallRecord(
         call_id=call_id,
-        direction=store.Direction.INBOUND,
+        direction=Direction.INBOUND,
         agent=agent,
         from_number=from_number,
         to_number=to_number,
@@ -73,7 +75,13 @@ async def answer_incoming(data: dict[str, Any], client: Any) -> str | None:
     except HttpResponseError as exc:
         log.warning("call %s: answer failed (%s)", call_id, exc.status_code)
         await raise_call_event(
-            client, call_id, {"kind": "AnswerFailed", "resultInformation": {"code": exc.status_code}}
+            client,
+            call_id,
+            {
+                "kind": CallEventKind.ANSWER_FAILED,
+                "time": store.now_iso(),
+                "resultInformation": {"code": exc.status_code},
+            },
         )
         return None
     await store.update_call(settings, call_id, call_connection_id=properties.call_connection_id)
@@ -102,9 +110,8 @@ async def incoming_call(event: func.EventGridEvent, client: df.DurableOrchestrat
     request={"type": "array", "items": {"type": "object"}},
     auth=func.AuthLevel.FUNCTION,
     errors=(400, 401, 413, 503),
+    durable_client=True,
 )
-@bp.durable_client_input(client_name="client")
-@api_handler
 async def event_grid_webhook(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     events = read_json(req)
     events = events if isinstance(events, list) else [events]

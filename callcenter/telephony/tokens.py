@@ -14,6 +14,9 @@ from callcenter.errors import Unauthorized
 
 MEDIA_AUDIENCE = "callcenter-bridge"
 CALLBACK_AUDIENCE = "callcenter-callback"
+WEB_SESSION_AUDIENCE = "callcenter-bridge-web"
+# A browser opens its bridge socket right after `/api/session`; the token only has to last that long.
+WEB_SESSION_TOKEN_SECONDS = 120
 
 
 def issue_token(acs: AcsSettings, call_id: str, audience: str, now: float | None = None) -> str:
@@ -22,6 +25,29 @@ def issue_token(acs: AcsSettings, call_id: str, audience: str, now: float | None
     import jwt  # lazily: PyJWT loads `cryptography`, a large share of a cold worker's import time
 
     return jwt.encode(claims, acs.call_token_secret, algorithm="HS256")
+
+
+def issue_web_session_token(acs: AcsSettings, session_id: str, agent: str, now: float | None = None) -> tuple[str, int]:
+    """A browser's right to open one Voice Live session of `agent` on the bridge: (token, expiry).
+
+    Bound to the session (`sub`), the agent and this use (`aud`), single use (`jti`, which the bridge
+    remembers) and short-lived. It carries no key: the bridge opens Voice Live with its own identity.
+    """
+    import uuid
+
+    import jwt  # lazily, see issue_token
+
+    issued = int(time.time() if now is None else now)
+    expires = issued + WEB_SESSION_TOKEN_SECONDS
+    claims = {
+        "sub": session_id,
+        "agent": agent,
+        "aud": WEB_SESSION_AUDIENCE,
+        "jti": uuid.uuid4().hex,
+        "iat": issued,
+        "exp": expires,
+    }
+    return jwt.encode(claims, acs.call_token_secret, algorithm="HS256"), expires
 
 
 def verify_token(acs: AcsSettings, token: str | None, call_id: str, audience: str) -> None:

@@ -5,26 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from callcenter.agents.profiles import get_profile
 from callcenter.business_hours import OpeningHours
+from callcenter.calls import CallEventKind
 from callcenter.config import get_settings
-from callcenter.errors import NotFound
-from callcenter.tools.registry import CallControl, Channel, Tool, ToolContext, ToolError
+from callcenter.tools.registry import Channel, Tool, ToolContext, ToolError
 
 
 async def handoff_to_agent(args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
-    current = get_profile(ctx.agent)
     target = args["agent"]
-    if target not in current.handoffs:
-        allowed = ", ".join(current.handoffs) or "none"
-        raise ToolError(f"{current.name} cannot hand over to '{target}'; allowed: {allowed}", code="handoff_refused")
-    try:
-        profile = get_profile(target)
-    except NotFound:
-        raise ToolError(f"unknown agent '{target}'", code="handoff_refused") from None
+    if target not in ctx.handoffs:
+        allowed = ", ".join(ctx.handoffs) or "none"
+        raise ToolError(f"{ctx.agent} cannot hand over to '{target}'; allowed: {allowed}", code="handoff_refused")
     return {
-        "handoff_to": profile.name,
-        "agent": profile.display_name,
+        "handoff_to": target,
+        "agent": ctx.handoffs[target],
         "reason": args["reason"],
         "instructions": "You are now this specialist; continue the conversation without greeting again.",
     }
@@ -81,7 +75,7 @@ def tools() -> list[Tool]:
             },
             escalate_to_human,
             channels=frozenset({Channel.PHONE}),
-            control=CallControl.ESCALATE,
+            control=CallEventKind.ESCALATE,
         ),
         Tool(
             "end_call",
@@ -93,6 +87,6 @@ def tools() -> list[Tool]:
                 "additionalProperties": False,
             },
             end_call,
-            control=CallControl.END_CALL,
+            control=CallEventKind.END_CALL,
         ),
     ]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from callcenter.calls import CallEventKind, Direction
 from callcenter.config import get_settings
 from callcenter.errors import NotFound
 from callcenter.store import calls as call_store
 from callcenter.store.donotcall import add_number
-from callcenter.tools.registry import CallControl, Channel, Tool, ToolContext, ToolError
+from callcenter.tools.registry import Channel, Tool, ToolContext, ToolError
 
 PHONE_ONLY = frozenset({Channel.PHONE})
 
@@ -27,7 +28,7 @@ async def add_to_do_not_call(args: dict[str, Any], ctx: ToolContext) -> dict[str
         record = await call_store.get_call(settings, ctx.call_id)
     except NotFound:
         raise ToolError("this call is not on record", code="no_call") from None
-    number = record.to_number if record.direction == call_store.Direction.OUTBOUND else record.from_number
+    number = record.to_number if record.direction == Direction.OUTBOUND else record.from_number
     if not number:
         raise ToolError("the caller's number is unknown", code="no_number")
     await add_number(settings, number, source="call", reason=args.get("reason", ""), call_id=ctx.call_id)
@@ -73,7 +74,7 @@ def tools() -> list[Tool]:
             },
             voicemail_detected,
             channels=PHONE_ONLY,
-            control=CallControl.VOICEMAIL,
+            control=CallEventKind.VOICEMAIL,
             pack="campaign",
         ),
     ]

@@ -122,7 +122,7 @@ def _result(response: httpx.Response, fields: tuple[str, ...]) -> dict[str, Any]
 
 
 def tool_from_declaration(spec: dict[str, Any], allowed_hosts: frozenset[str]) -> Tool:
-    """One `Tool` from a JSON declaration (see README: "Plug in your web services").
+    """One `Tool` from a JSON declaration (see docs/api.md: "Plug in your web services").
 
     Raises:
         DeclarationError: a field is missing or the URL's host is not allowed.

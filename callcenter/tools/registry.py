@@ -10,8 +10,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from callcenter.calls import CallEventKind
 from callcenter.errors import NotFound
-from callcenter.tools.validation import compile_schema, validate_arguments
+from callcenter.json_schema import compile_schema
+from callcenter.tools.validation import validate_arguments
 
 log = logging.getLogger("callcenter.tools")
 
@@ -19,14 +21,6 @@ log = logging.getLogger("callcenter.tools")
 class Channel(enum.StrEnum):
     WEB = "web"
     PHONE = "phone"
-
-
-class CallControl(enum.StrEnum):
-    """What a call-control tool asks the call's orchestration to do."""
-
-    ESCALATE = "escalate"
-    END_CALL = "end_call"
-    VOICEMAIL = "voicemail"
 
 
 class ToolError(Exception):
@@ -46,6 +40,9 @@ class ToolContext:
     agent: str
     call_id: str | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
+    # The agents this agent may hand over to, name -> display name (filled by
+    # `callcenter.agents.session.tool_context`: tools sit below agents and never read profiles).
+    handoffs: Mapping[str, str] = field(default_factory=dict)
 
 
 DECLARED_PACKS = frozenset({"http", "openapi"})
@@ -62,7 +59,7 @@ class Tool:
     parameters: dict[str, Any]
     executor: Executor
     channels: frozenset[Channel] = frozenset({Channel.WEB, Channel.PHONE})
-    control: CallControl | None = None
+    control: CallEventKind | None = None
     pack: str = "common"
     # Agents a declared (HTTP/OpenAPI) tool is offered to; empty = every agent. Pack tools are
     # offered through the profiles' own tool lists instead.
@@ -89,7 +86,7 @@ class ToolResult:
     output: dict[str, Any]
     ok: bool
     duration_ms: float
-    control: CallControl | None = None
+    control: CallEventKind | None = None
     handoff_agent: str | None = None
 
 

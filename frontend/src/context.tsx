@@ -2,6 +2,7 @@
 import { createContext, useContext, type ReactNode } from "react";
 import { ApiClient } from "./api/client";
 import { readRuntimeConfig, type RuntimeConfig } from "./config";
+import { browserPcmAudio } from "./realtime/pcmAudio";
 import { RealtimeSession } from "./realtime/session";
 
 export interface AppServices {
@@ -26,6 +27,8 @@ export function browserServices(): AppServices {
         createPeerConnection: () => new RTCPeerConnection(),
         getUserMedia: (constraints) => navigator.mediaDevices.getUserMedia(constraints),
         fetch: (...args) => fetch(...args),
+        createWebSocket: (url) => new WebSocket(url),
+        pcmAudio: browserPcmAudio,
       }),
     pollMs: 2000,
   };

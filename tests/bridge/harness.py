@@ -25,7 +25,8 @@ from websockets.protocol import State
 from bridge.server import BridgeServer
 from bridge.settings import BridgeSettings
 from bridge.tokens import issue_media_token
-from tests.devstack.realtime.harness import API_KEY, running_simulator, serve_in_loop
+from tests.devstack.realtime.harness import API_KEY, running_simulator
+from tests.support.servers import serve_in_loop
 
 SECRET = "test-call-token-secret-0123456789"
 FUNCTION_KEY = "test-function-key"
@@ -97,6 +98,7 @@ class FakeFunctionApp:
     event_batches: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     keys_seen: set[str] = field(default_factory=set)
     backend: str = field(default_factory=lambda: DEFAULT_BACKEND)
+    web_agent_requests: list[tuple[str, str]] = field(default_factory=list)  # (session id, agent)
 
     def events(self, call_id: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -128,6 +130,24 @@ class FakeFunctionApp:
             }
             return JSONResponse(body)
 
+        async def web_agent(request: Request) -> JSONResponse:
+            self.keys_seen.add(request.headers.get("x-functions-key", ""))
+            session_id, agent = request.path_params["session_id"], request.path_params["agent"]
+            self.web_agent_requests.append((session_id, agent))
+            tools = [
+                {"type": "function", "name": n, "description": n, "parameters": {"type": "object"}} for n in self.tools
+            ]
+            body = {
+                "call_id": session_id,
+                "agent": agent,
+                "backend": "voice-live",
+                "model": "gpt-realtime",
+                "session": voice_live_session(tools),
+                "greeting": "",
+                "max_call_seconds": 1800,
+            }
+            return JSONResponse(body)
+
         async def function_call(request: Request) -> JSONResponse:
             call_id = request.path_params["call_id"]
             body = await request.json()
@@ -146,6 +166,7 @@ class FakeFunctionApp:
         return Starlette(
             routes=[
                 Route("/api/internal/calls/{call_id}/agent", agent),
+                Route("/api/internal/web-sessions/{session_id}/agents/{agent}", web_agent),
                 Route("/api/internal/calls/{call_id}/function-call", function_call, methods=["POST"]),
                 Route("/api/internal/calls/{call_id}/events", events, methods=["POST"]),
             ]

@@ -10,8 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bridge.contract import EventType
 from bridge.function_app_client import EventBatcher, FunctionAppClient
-from tests.devstack.realtime.harness import serve_in_loop
+from tests.support.servers import serve_in_loop
 
 
 def _function_app(stored: list[dict[str, Any]], answers: list[int]) -> Starlette:
@@ -31,11 +32,11 @@ async def test_a_batch_stored_but_not_acknowledged_is_resent_with_the_same_seque
         client = FunctionAppClient(f"http://127.0.0.1:{port}", "key")
         batcher = EventBatcher(client, "call-1", flush_seconds=60)
         try:
-            batcher.add("transcript", role="agent", text="Let me check.")
-            batcher.add("tool_call", name="get_account_balance")
+            batcher.add(EventType.TRANSCRIPT, role="agent", text="Let me check.")
+            batcher.add(EventType.TOOL_CALL, name="get_account_balance")
             await batcher.flush()  # stored, but the answer says 503: kept for the next flush
             assert batcher.pending == 2
-            batcher.add("transcript", role="agent", text="Your balance is fifty five dollars.")
+            batcher.add(EventType.TRANSCRIPT, role="agent", text="Your balance is fifty five dollars.")
             await batcher.flush()
         finally:
             await client.aclose()

@@ -29,7 +29,8 @@ from tests.bridge.harness import (
     running_stack,
     wait_until,
 )
-from tests.devstack.realtime.harness import API_KEY, running_simulator, serve_in_loop
+from tests.devstack.realtime.harness import API_KEY, running_simulator
+from tests.support.servers import serve_in_loop
 
 REPO = Path(__file__).resolve().parents[2]
 

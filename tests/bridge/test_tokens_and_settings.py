@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 import pytest
 
 from bridge.settings import SettingsError, load_settings
-from bridge.tokens import TokenError, TokenProblem, issue_media_token, verify_media_token
+from bridge.tokens import (
+    TokenError,
+    TokenProblem,
+    UsedTokens,
+    WebGrant,
+    issue_media_token,
+    issue_web_token,
+    verify_media_token,
+    verify_web_token,
+)
 
 SECRET = "s" * 40
 
@@ -56,6 +67,26 @@ def test_settings_defaults_and_realtime_url() -> None:
     assert load_settings(BASE | {"BRIDGE_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
 
 
+def test_web_settings_list_origins_without_trailing_slashes_and_default_to_none() -> None:
+    assert load_settings(BASE).web_allowed_origins == ()
+    origins = " https://a.example/ , http://localhost:5173,"
+    settings = load_settings(BASE | {"BRIDGE_WEB_ALLOWED_ORIGINS": origins})
+    assert settings.web_allowed_origins == ("https://a.example", "http://localhost:5173")
+    assert settings.web_sessions_per_minute == 10
+
+
+def test_a_web_token_names_its_session_and_is_spent_once_until_it_expires() -> None:
+    secret = "s" * 32
+    issued = time.time()
+    grant = verify_web_token(issue_web_token("web_9", "retail", secret, now=issued), "retail", secret)
+    assert (grant.session_id, grant.agent, grant.expires_at) == ("web_9", "retail", int(issued) + 120)
+    used = UsedTokens()
+    assert used.claim(grant, now=issued) and not used.claim(grant, now=issued + 100)
+    later = WebGrant("web_10", "retail", "other", issued + 10_000)
+    assert used.claim(later, now=issued + 1000)  # the spent, expired id is pruned: memory stays bounded
+    assert grant.token_id not in used._expiry
+
+
 @pytest.mark.parametrize(
     ("override", "named"),
     [
@@ -67,6 +98,7 @@ def test_settings_defaults_and_realtime_url() -> None:
         ({"BRIDGE_TOOL_TIMEOUT_SECONDS": "-1"}, "BRIDGE_TOOL_TIMEOUT_SECONDS"),
         ({"BRIDGE_LOG_LEVEL": "LOUD"}, "BRIDGE_LOG_LEVEL"),
         ({"BRIDGE_EVENT_LOOP": "trio"}, "BRIDGE_EVENT_LOOP"),
+        ({"BRIDGE_WEB_SESSIONS_PER_MINUTE": "0"}, "BRIDGE_WEB_SESSIONS_PER_MINUTE"),
     ],
 )
 def test_bad_settings_name_the_variable_but_not_the_value(override: dict[str, str], named: str) -> None:

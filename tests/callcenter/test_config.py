@@ -8,17 +8,36 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.config import SETTINGS, SettingError, load_settings
+from callcenter.config import SETTINGS, Kind, SettingError, load_settings, settings_table
 from callcenter.errors import FeatureNotConfigured
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_readme_table_lists_exactly_the_settings_config_reads() -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", section, flags=re.M))
+def test_settings_doc_table_is_the_one_the_declarations_generate() -> None:
+    page = (REPO / "docs" / "settings.md").read_text()
+    assert settings_table() in page, "regenerate: .venv/bin/python -m callcenter.config"
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", page, flags=re.M))
     assert documented == {s.name for s in SETTINGS}
+
+
+def test_every_declared_setting_is_read_as_its_declared_kind() -> None:
+    # load_settings raises TypeError when a setting is read as another kind than declared.
+    everything = {s.name: s.example for s in SETTINGS if s.kind is not Kind.TEXT}
+    settings = load_settings({**everything, "PHONE_AGENTS": "+18005550100=telecom"})
+    assert settings.max_call_seconds == 1800 and settings.tool_http_timeout_seconds == 8.0
+
+
+def test_defaults_and_ranges_come_from_the_declarations() -> None:
+    declared = {s.name: s for s in SETTINGS}
+    settings = load_settings({})
+    assert settings.no_answer_seconds == declared["NO_ANSWER_SECONDS"].default
+    assert settings.human_agent_timezone == declared["HUMAN_AGENT_TIMEZONE"].default
+    high = declared["NO_ANSWER_SECONDS"].high
+    assert high is not None
+    assert load_settings({"NO_ANSWER_SECONDS": str(high)}).no_answer_seconds == high
+    with pytest.raises(SettingError, match="NO_ANSWER_SECONDS must be between 5 and 300"):
+        load_settings({"NO_ANSWER_SECONDS": str(high + 1)})
 
 
 def test_example_settings_file_lists_every_setting() -> None:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from openai.types.realtime import RealtimeServerEvent
 from pydantic import TypeAdapter, ValidationError
 
 from tests.contract.conftest import require_real
 from tests.contract.realtime import events_until, next_of, realtime_socket, send
-from tests.contract.targets import STANDIN
 
 SERVER_EVENT: TypeAdapter[Any] = TypeAdapter(RealtimeServerEvent)
-D_PENDING = "engineer D's strict Realtime simulator (#14 part 1) has not landed: the stand-in lacks this"
 TOOL = {
     "type": "function",
     "name": "get_account_balance",
@@ -128,8 +125,6 @@ async def test_cancelled_response_ends_with_status_details(target: str) -> None:
         await send(socket, "response.cancel")
         done = parsed(await events_until(socket, "response.done"))[-1]["response"]
         assert done["status"] == "cancelled"
-        if target == STANDIN and not done.get("status_details"):
-            pytest.xfail(D_PENDING + " (status_details on a cancelled response)")
         assert done["status_details"] == {"type": "cancelled", "reason": "client_cancelled"}
 
 
@@ -152,15 +147,8 @@ async def test_bad_client_events_get_an_error_event_and_the_session_goes_on(targ
         await configured(socket)
         bogus_vad = {"type": "realtime", "audio": {"input": {"turn_detection": {"type": "sometimes"}}}}
         await send(socket, "session.update", event_id="evt_bad_vad", session=bogus_vad)
-        try:
-            error = parsed([await next_of(socket, "error", seconds=15)])[0]["error"]
-        except TimeoutError:
-            if target == STANDIN:
-                pytest.xfail(D_PENDING + " (a bogus turn_detection.type is accepted)")
-            raise
+        error = parsed([await next_of(socket, "error", seconds=15)])[0]["error"]
         assert error["type"] == "invalid_request_error" and error["param"]
-        if target == STANDIN and error.get("event_id") != "evt_bad_vad":
-            pytest.xfail(D_PENDING + " (errors echo the client event_id)")
         assert error["event_id"] == "evt_bad_vad"
         await send(socket, "no.such.event", event_id="evt_unknown")
         assert parsed([await next_of(socket, "error")])[0]["error"]["event_id"] == "evt_unknown"

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from devstack.durable import VirtualClock
 from devstack.host.app_settings import HostKeys, LocalSettings
 from devstack.host.server import FunctionsHost
 from tests.conftest import REPO, reset_app_state
 from tests.support.azurite import run_azurite
-from tests.support.servers import free_port
+from tests.support.servers import free_port, serve_in_loop
 
 RESOURCE_ID = "timer-test-acs"
 MAX_CALL_SECONDS = 600
@@ -104,21 +103,12 @@ async def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
             host = FunctionsHost(
                 REPO, data_dir=tmp_path / "durable", durable_clock=clock, settings=LocalSettings({}, keys)
             )
-            server = uvicorn.Server(uvicorn.Config(host.asgi(), host="127.0.0.1", port=port, log_level="warning"))
-            task = asyncio.create_task(server.serve())
-            try:
-                for _ in range(2000):
-                    if server.started:
-                        break
-                    await asyncio.sleep(0.01)
-                async with (
-                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as api,
-                    httpx.AsyncClient(base_url=acs_url, timeout=20) as acs,
-                ):
-                    yield Running(api, acs, clock)
-            finally:
-                server.should_exit = True
-                await asyncio.wait_for(task, 20)
+            async with (
+                serve_in_loop(host.asgi(), lifespan="auto", port=port),
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20) as api,
+                httpx.AsyncClient(base_url=acs_url, timeout=20) as acs,
+            ):
+                yield Running(api, acs, clock)
 
 
 async def record_when(running: Running, call_id: str, field: str, value: str, seconds: float = 20) -> dict:
@@ -160,4 +150,4 @@ async def test_no_answer_timer_gives_up_on_a_ringing_outbound_call(running: Runn
         await asyncio.sleep(0.1)
     await running.clock.advance(timedelta(seconds=NO_ANSWER_SECONDS + 1))
     record = await record_when(running, call_id, "status", "ended")
-    assert record["outcome"] == "no-answer" and record["answered_at"] == ""
+    assert record["outcome"] == "no_answer" and record["answered_at"] == ""

@@ -250,7 +250,7 @@ def test_table_storage_down_when_a_record_is_written_the_write_is_retried(stack,
     wait_until("a failed finalize_call", lambda: finalize_attempts("TaskFailed"), 60)
     azurite.restart()
     record = ended(api, call_id, 90)["record"]
-    assert record["outcome"] == "no-answer" and record["reason"] == "not answered"
+    assert record["outcome"] == "no_answer" and record["reason"] == "not answered"
     assert finalize_attempts("TaskCompleted") == 1
 
 

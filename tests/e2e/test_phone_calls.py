@@ -182,7 +182,7 @@ def place(api: httpx.Client, stack: Stack, number: str) -> str:
 
 @pytest.mark.parametrize(
     ("behaviour", "outcome"),
-    [({"kind": "no_answer", "seconds": 30}, "no-answer"), ({"kind": "busy"}, "busy"), ({"kind": "decline"}, "failed")],
+    [({"kind": "no_answer", "seconds": 30}, "no_answer"), ({"kind": "busy"}, "busy"), ({"kind": "decline"}, "failed")],
 )
 def test_outbound_call_that_does_not_connect_records_why(stack, acs, api, behaviour, outcome) -> None:
     number = "+14255550177"

@@ -60,6 +60,33 @@ const scenarios = {
     log("conversation ended");
   },
 
+  /** A Voice Live agent: the session runs over the bridge's WebSocket (PCM16), not WebRTC. */
+  async voice_live_conversation(page) {
+    const sockets = [];
+    page.on("websocket", (socket) => sockets.push(socket.url()));
+    await page.goto(config.baseUrl + "/");
+    await page.getByRole("radio", { name: /Contoso Health scheduling/ }).check({ timeout });
+    log("agents loaded");
+    await page.getByRole("button", { name: "Start conversation" }).click();
+    await waitForText(page.locator(".session-state"), /^Connected$/);
+    if (!sockets.some((url) => url.includes("/web/realtime?agent=healthcare&token="))) {
+      throw new Error(`no bridge WebSocket was opened: ${sockets.join(", ")}`);
+    }
+    log("connected through the bridge");
+    const transcript = page.getByRole("log", { name: "Conversation transcript" });
+    await waitForText(transcript.locator(".bubble-agent"), /Contoso Health scheduling/);
+    log("greeting in the transcript");
+    await waitForText(transcript.locator(".bubble-user"), /dermatology/);
+    log("caller's words transcribed");
+    const slots = page.getByRole("article", { name: "Tool call find_appointment_slots: Done" });
+    await slots.waitFor({ timeout });
+    await waitForText(transcript.locator(".bubble-agent"), /open slots/);
+    log("tool call card and the answer");
+    await page.getByRole("button", { name: "End conversation" }).click();
+    await waitForText(page.locator(".session-state"), /^Conversation ended$/);
+    log("conversation ended");
+  },
+
   /** Offline assistant: the fake microphone asks for the balance; PocketSphinx hears it, a tool answers. */
   async assistant(page) {
     await page.goto(config.baseUrl + "/");

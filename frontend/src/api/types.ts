@@ -6,9 +6,10 @@ export interface Agent {
   description: string;
   /** The voice callers hear on the agent's backend (an Azure voice name on Voice Live). */
   voice: string;
-  /** Speech backend of phone calls; web sessions always run on Realtime (docs/voice-live.md). */
+  /** Speech backend of phone calls. */
   backend?: "realtime" | "voice-live";
-  /** The OpenAI voice of the agent's web sessions. */
+  /** The backend and voice of the agent's web sessions: Voice Live through the bridge where it runs. */
+  web_backend?: "realtime" | "voice-live";
   web_voice?: string;
   model?: string | null;
   handoffs: string[];
@@ -17,13 +18,15 @@ export interface Agent {
 
 /** How the picker names an agent's backend and voice. */
 export function describeSpeech(agent: Agent): string {
+  if (agent.backend === "voice-live" && agent.web_backend === "voice-live") return `Voice Live, ${agent.voice}`;
   if (agent.backend === "voice-live") {
     return `Voice Live, ${agent.voice} (on the web: Realtime, ${agent.web_voice ?? "default voice"})`;
   }
   return `Realtime, ${agent.voice}`;
 }
 
-export interface SessionGrant {
+/** A Realtime agent's web session: an ephemeral key for WebRTC. */
+export interface RealtimeGrant {
   session_id: string;
   ephemeral_key: string;
   expires_at: number | string;
@@ -35,6 +38,21 @@ export interface SessionGrant {
   /** Present when the function app keeps records: where this conversation's events go. */
   conversation?: ConversationGrant;
 }
+
+/** A Voice Live agent's web session: the bridge's WebSocket and a single-use token for it (no key). */
+export interface VoiceLiveGrant {
+  session_id: string;
+  backend: "voice-live";
+  bridge_url: string;
+  bridge_token: string;
+  expires_at: number;
+  voice: string;
+  model?: string;
+  agent: string;
+  conversation?: ConversationGrant;
+}
+
+export type SessionGrant = RealtimeGrant | VoiceLiveGrant;
 
 /** The browser's right to post one web conversation's events (a short-lived, conversation-bound token). */
 export interface ConversationGrant {
@@ -63,6 +81,8 @@ export interface FunctionCallRequest {
   call_id: string;
   arguments: string | Record<string, unknown>;
   agent?: string;
+  /** The backend the session runs on: a handoff's session comes back in its dialect. */
+  backend?: "realtime" | "voice-live";
 }
 
 export interface FunctionCallResult {

@@ -15,7 +15,9 @@ export type ServerEvent =
   | { kind: "function_call"; callId: string; name: string; arguments: string }
   | { kind: "speech_started"; itemId: string }
   | { kind: "response_done"; status: string; usage: Record<string, unknown> | null }
-  | { kind: "error"; code: string; message: string };
+  | { kind: "error"; code: string; message: string }
+  /** Agent audio: only on a WebSocket (the bridge's Voice Live relay); WebRTC carries audio as a track. */
+  | { kind: "audio_delta"; itemId: string; delta: string };
 
 type Handler = (event: Record<string, unknown>) => ServerEvent | null;
 
@@ -44,6 +46,11 @@ const HANDLERS: Record<string, Handler> = {
     const name = str(e.name);
     if (callId === null || name === null) return null;
     return { kind: "function_call", callId, name, arguments: str(e.arguments) ?? "{}" };
+  },
+  "response.output_audio.delta": (e) => {
+    const itemId = str(e.item_id);
+    const delta = str(e.delta);
+    return itemId === null || delta === null ? null : { kind: "audio_delta", itemId, delta };
   },
   "input_audio_buffer.speech_started": (e) => ({ kind: "speech_started", itemId: str(e.item_id) ?? "" }),
   "response.done": (e) => {
@@ -84,6 +91,21 @@ export function functionCallOutputEvent(callId: string, output: string): string 
   return JSON.stringify({
     type: "conversation.item.create",
     item: { type: "function_call_output", call_id: callId, output },
+  });
+}
+
+/** Microphone audio for a WebSocket session: base64 PCM16 at 24 kHz. */
+export function audioAppendEvent(audio: string): string {
+  return JSON.stringify({ type: "input_audio_buffer.append", audio });
+}
+
+/** After a barge-in on a WebSocket session: the model forgets what the user did not hear. */
+export function truncateEvent(itemId: string, audioEndMs: number): string {
+  return JSON.stringify({
+    type: "conversation.item.truncate",
+    item_id: itemId,
+    content_index: 0,
+    audio_end_ms: audioEndMs,
   });
 }
 

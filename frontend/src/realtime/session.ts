@@ -1,5 +1,6 @@
 /**
- * One web conversation with a voice agent over WebRTC (Realtime GA), independent of React.
+ * One web conversation with a voice agent, independent of React: over WebRTC (Realtime GA), or, for a
+ * Voice Live agent, over a WebSocket to the bridge, which relays the same GA events (docs/voice-live.md).
  *
  * The session owns the microphone, the peer connection and the `oai-events` data channel. It runs the
  * function calls the model asks for through the API, applies agent handoffs with `session.update`, and
@@ -7,14 +8,17 @@
  * emitted, stored on the object or logged. Browser APIs are injected so tests drive it with fakes.
  */
 import { ApiError, type ApiClient } from "../api/client";
-import type { ConversationGrant, SessionGrant } from "../api/types";
+import type { ConversationGrant, RealtimeGrant, SessionGrant, VoiceLiveGrant } from "../api/types";
 import {
+  audioAppendEvent,
   functionCallOutputEvent,
   parseServerEvent,
   responseCreateEvent,
   sessionUpdateEvent,
+  truncateEvent,
   type ServerEvent,
 } from "./events";
+import type { PcmAudio, PcmCapture, PcmPlayer } from "./pcmAudio";
 
 export enum SessionState {
   Idle = "idle",
@@ -74,6 +78,10 @@ export interface SessionDeps {
   createPeerConnection: () => RTCPeerConnection;
   getUserMedia: (constraints: MediaStreamConstraints) => Promise<MediaStream>;
   fetch: typeof fetch;
+  /** A WebSocket to the bridge (Voice Live agents); absent where only WebRTC is wired. */
+  createWebSocket?: (url: string) => WebSocket;
+  /** PCM16 capture and playback for the WebSocket path. */
+  pcmAudio?: () => PcmAudio;
   /** How long the data channel may take to open after the SDP exchange. */
   connectTimeoutMs?: number;
 }
@@ -85,6 +93,20 @@ export interface StartOptions {
 
 const DATA_CHANNEL = "oai-events";
 
+/** Where client events go: the WebRTC data channel or the bridge's WebSocket. */
+interface EventChannel {
+  isOpen(): boolean;
+  send(message: string): void;
+  close(): void;
+}
+
+/** Close codes the bridge refuses a browser with (bridge/server.py): 4000 + the HTTP status. */
+const BRIDGE_REFUSALS: Record<number, string> = {
+  4401: "The voice session's token was refused (expired or already used). Please retry.",
+  4403: "This page may not open a voice session here.",
+  4429: "Too many voice sessions were started from here. Wait a minute, then retry.",
+  1013: "The voice service is busy. Please retry in a moment.",
+};
 export class RealtimeSession {
   /** Lifecycle; changed only through `transition`. */
   state: SessionState = SessionState.Idle;
@@ -96,7 +118,12 @@ export class RealtimeSession {
   private readonly deps: SessionDeps;
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private pc: RTCPeerConnection | null = null;
-  private channel: RTCDataChannel | null = null;
+  private channel: EventChannel | null = null;
+  /** The WebSocket path's microphone capture and agent playback. */
+  private capture: PcmCapture | null = null;
+  private player: PcmPlayer | null = null;
+  /** "voice-live" when the session runs through the bridge: tool handoffs come in its dialect. */
+  private backend: "realtime" | "voice-live" = "realtime";
   /** Client events sent before the channel opened; flushed on open. */
   private outbox: string[] = [];
   /** Tool calls of the response in flight; `response.create` waits for all of them. */
@@ -178,7 +205,57 @@ export class RealtimeSession {
     }
     if (this.state !== SessionState.Connecting) return this.cleanup();
     if (grant.conversation) this.emit({ type: "conversation", conversation: grant.conversation });
+    if (grant.backend === "voice-live") return this.connectBridge(grant);
+    return this.connectWebRtc(grant);
+  }
 
+  /** A Voice Live agent: a WebSocket to the bridge, PCM16 both ways, the same GA events. */
+  private connectBridge(grant: VoiceLiveGrant): void {
+    const { createWebSocket, pcmAudio } = this.deps;
+    if (!createWebSocket || !pcmAudio) {
+      throw new SessionError("connection_failed", "This browser cannot open a Voice Live session.");
+    }
+    this.backend = "voice-live";
+    const url = `${grant.bridge_url}?agent=${encodeURIComponent(grant.agent)}&token=${encodeURIComponent(grant.bridge_token)}`;
+    const socket = createWebSocket(url);
+    const audio = pcmAudio();
+    this.player = audio.player();
+    this.channel = {
+      isOpen: () => socket.readyState === 1, // WebSocket.OPEN
+      send: (message) => socket.send(message),
+      close: () => socket.close(1000, "session ended"),
+    };
+    socket.addEventListener("open", () => {
+      this.handleChannelOpen();
+      const stream = this.micStream;
+      if (!stream || this.state !== SessionState.Connected) return;
+      audio
+        .capture(stream, (chunk) => this.send(audioAppendEvent(chunk)))
+        .then(
+          (capture) => {
+            if (this.state === SessionState.Connected) this.capture = capture;
+            else capture.stop();
+          },
+          () => this.fail(new SessionError("no_microphone", "The microphone could not be read.")),
+        );
+    });
+    socket.addEventListener("message", (event) => this.handleMessage((event as MessageEvent).data));
+    socket.addEventListener("close", (event) => {
+      const code = (event as CloseEvent).code;
+      const refusal = BRIDGE_REFUSALS[code];
+      if (refusal && this.state === SessionState.Connecting) this.fail(new SessionError("session_refused", refusal));
+      else if (refusal) this.lose(refusal);
+      else this.lose("The voice connection closed unexpectedly.");
+    });
+    this.connectTimer = setTimeout(() => {
+      if (this.state === SessionState.Connecting) {
+        this.fail(new SessionError("connection_failed", "The voice connection did not open in time."));
+      }
+    }, this.deps.connectTimeoutMs ?? 15_000);
+  }
+
+  private async connectWebRtc(grant: RealtimeGrant): Promise<void> {
+    const signal = this.abort.signal;
     const pc = this.deps.createPeerConnection();
     this.pc = pc;
     pc.addEventListener("track", (event) => {
@@ -189,7 +266,11 @@ export class RealtimeSession {
     for (const track of this.micStream?.getAudioTracks() ?? []) pc.addTrack(track, this.micStream!);
 
     const channel = pc.createDataChannel(DATA_CHANNEL);
-    this.channel = channel;
+    this.channel = {
+      isOpen: () => channel.readyState === "open",
+      send: (message) => channel.send(message),
+      close: () => channel.close(),
+    };
     channel.addEventListener("open", () => this.handleChannelOpen());
     channel.addEventListener("message", (event) => this.handleMessage((event as MessageEvent).data));
     channel.addEventListener("close", () => this.lose("The voice connection closed unexpectedly."));
@@ -274,7 +355,11 @@ export class RealtimeSession {
       case "user_transcript_failed":
         return this.emit({ type: "transcript", role: "user", itemId: event.itemId, text: "", final: true });
       case "speech_started":
+        this.bargeIn();
         return this.emit({ type: "user_speaking", itemId: event.itemId });
+      case "audio_delta":
+        this.player?.enqueue(event.itemId, event.delta);
+        return;
       case "function_call":
         this.pendingTools.push(this.runTool(event.callId, event.name, event.arguments));
         return;
@@ -293,7 +378,13 @@ export class RealtimeSession {
     let output: string;
     try {
       const result = await this.deps.api.callFunction(
-        { name, call_id: callId, arguments: args, agent: this.agent ?? undefined },
+        {
+          name,
+          call_id: callId,
+          arguments: args,
+          agent: this.agent ?? undefined,
+          ...(this.backend === "voice-live" ? { backend: this.backend } : {}),
+        },
         this.abort.signal,
       );
       output = result.output;
@@ -309,6 +400,12 @@ export class RealtimeSession {
       this.emit({ type: "tool", call: { callId, name, arguments: args, status: "error", result: error.message } });
     }
     this.send(functionCallOutputEvent(callId, output));
+  }
+
+  /** The user talks over the agent: stop playing it and tell the model how much was heard. */
+  private bargeIn(): void {
+    const cut = this.player?.stop();
+    if (cut) this.send(truncateEvent(cut.itemId, cut.playedMs));
   }
 
   private handOff(session: Record<string, unknown>, agent: string | undefined): void {
@@ -329,7 +426,7 @@ export class RealtimeSession {
   }
 
   private send(message: string): void {
-    if (this.channel?.readyState === "open") this.channel.send(message);
+    if (this.channel?.isOpen()) this.channel.send(message);
     else this.outbox.push(message);
   }
 
@@ -363,6 +460,10 @@ export class RealtimeSession {
     const pc = this.pc;
     this.pc = null;
     pc?.close();
+    this.capture?.stop();
+    this.capture = null;
+    this.player?.close();
+    this.player = null;
     for (const track of this.micStream?.getTracks() ?? []) track.stop();
     this.outbox = [];
   }

@@ -2,14 +2,14 @@
 import type { CallRecord } from "../api/types";
 
 /**
- * Call outcomes spelled as the call records store them (`callcenter/store/calls.py` `Outcome`), so the
- * history filter sends `no-answer`. Campaign counters are a different set and keep their `no_answer` key.
+ * Call outcomes spelled as the call records store them (`callcenter/calls/kinds.py` `Outcome`); a
+ * campaign's counters use the same names for finished attempts.
  */
 export const CALL_OUTCOMES = [
   "completed",
   "transferred",
   "abandoned",
-  "no-answer",
+  "no_answer",
   "busy",
   "failed",
   "voicemail",

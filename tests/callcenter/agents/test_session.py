@@ -32,9 +32,9 @@ def test_openai_voice_names_become_openai_voices_and_handoffs_carry_no_voice() -
     openai_voiced = replace(profile, voice_live=replace(profile.voice_live, voice="verse", noise_suppression=False))
     session = voice_live_session(openai_voiced, get_registry(), Channel.PHONE)
     assert session["voice"] == {"type": "openai", "name": "verse"} and "input_audio_noise_reduction" not in session
-    handoff = session_for_backend(profile, "voice-live", get_registry(), Channel.PHONE, include_voice=False)
+    handoff = session_for_backend(profile, "voice-live", get_registry(), Channel.PHONE, handoff=True)
     assert "voice" not in handoff and "order_status" in {tool["name"] for tool in handoff["tools"]}
-    realtime = session_for_backend(profile, "realtime", get_registry(), Channel.PHONE, include_voice=False)
+    realtime = session_for_backend(profile, "realtime", get_registry(), Channel.PHONE, handoff=True)
     assert realtime["type"] == "realtime" and "voice" not in realtime["audio"]["output"]
 
 

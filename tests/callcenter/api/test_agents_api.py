@@ -130,10 +130,12 @@ def test_function_call_for_a_tool_outside_the_agents_set_is_404(api: httpx.Clien
     assert response.status_code == 404
 
 
-def test_web_handoffs_are_realtime_sessions_whatever_the_agents_phone_backend(api: httpx.Client) -> None:
-    """Web conversations always run on Realtime WebRTC (docs/voice-live.md); only phone calls use Voice Live."""
+def test_web_handoffs_come_in_the_dialect_of_the_sessions_backend(api: httpx.Client) -> None:
+    """A WebRTC session takes a Realtime session; a Voice Live one through the bridge, Voice Live's flat one."""
     handoff = {"name": "handoff_to_agent", "agent": "default", "arguments": {"agent": "telecom", "reason": "bill"}}
-    for backend in ("realtime", "voice-live"):
-        session = api.post("/api/function-call", json={**handoff, "backend": backend}).json()["session"]
-        assert session["type"] == "realtime" and "voice" not in session["audio"]["output"]
+    realtime = api.post("/api/function-call", json={**handoff, "backend": "realtime"}).json()["session"]
+    assert realtime["type"] == "realtime" and "voice" not in realtime["audio"]["output"]
+    assert api.post("/api/function-call", json=handoff).json()["session"] == realtime  # the default
+    voice_live = api.post("/api/function-call", json={**handoff, "backend": "voice-live"}).json()["session"]
+    assert "type" not in voice_live and "voice" not in voice_live and voice_live["instructions"]
     assert api.post("/api/function-call", json={**handoff, "backend": "gemini"}).status_code == 400

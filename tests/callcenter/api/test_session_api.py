@@ -172,3 +172,76 @@ def test_session_can_require_a_signed_in_user(function_host: HostFactory, upstre
         forged = httpx.post(f"{base}/api/session", json={}, headers={"x-ms-client-principal": "%%%"})
         signed_in = httpx.post(f"{base}/api/session", json={}, headers={"x-ms-client-principal": principal})
     assert anonymous.status_code == 401 and forged.status_code == 401 and signed_in.status_code == 200
+
+
+BRIDGE_SETTINGS = {
+    "ACS_ENDPOINT": "http://127.0.0.1:9",
+    "ACS_PHONE_NUMBER": "+18005550100",
+    "ACS_RESOURCE_ID": "test-resource",
+    "PUBLIC_BASE_URL": "http://127.0.0.1:7071",
+    "BRIDGE_PUBLIC_URL": "ws://127.0.0.1:8765",
+    "CALL_TOKEN_SECRET": "test-call-token-secret-0123456789",
+    "AGENT_BACKENDS": "healthcare=voice-live",
+}
+
+
+def test_a_voice_live_agents_session_is_a_single_use_bridge_token_without_any_key(
+    function_host: HostFactory, upstream
+) -> None:
+    import jwt
+
+    from bridge.tokens import verify_web_token
+
+    fake, url = upstream
+    with function_host(AZURE_OPENAI_ENDPOINT=url, AZURE_OPENAI_API_KEY=API_KEY, **BRIDGE_SETTINGS) as base:
+        response = httpx.post(f"{base}/api/session", json={"agent": "healthcare"})
+        second = httpx.post(f"{base}/api/session", json={"agent": "healthcare"})
+        agents = {a["name"]: a for a in httpx.get(f"{base}/api/agents").json()["agents"]}
+    assert response.status_code == 200
+    body = response.json()
+    assert body["backend"] == "voice-live" and body["agent"] == "healthcare"
+    assert body["bridge_url"] == "ws://127.0.0.1:8765/web/realtime"
+    assert body["voice"] == "en-US-Ava:DragonHDLatestNeural" and "ephemeral_key" not in body
+    assert fake.requests == []  # no Realtime key was minted for it
+    # The bridge accepts it for this agent only; it names the session, expires within minutes, carries no key.
+    grant = verify_web_token(body["bridge_token"], "healthcare", BRIDGE_SETTINGS["CALL_TOKEN_SECRET"])
+    assert grant.session_id == body["session_id"] and grant.expires_at == body["expires_at"]
+    claims = jwt.decode(body["bridge_token"], options={"verify_signature": False})
+    assert set(claims) == {"sub", "agent", "aud", "jti", "iat", "exp"} and claims["exp"] - claims["iat"] <= 300
+    assert claims["jti"] != jwt.decode(second.json()["bridge_token"], options={"verify_signature": False})["jti"]
+    assert agents["healthcare"]["web_backend"] == "voice-live"
+    assert agents["healthcare"]["web_voice"] == "en-US-Ava:DragonHDLatestNeural"
+
+
+def test_without_the_bridge_a_voice_live_agents_web_session_runs_on_realtime(
+    function_host: HostFactory, upstream
+) -> None:
+    _fake, url = upstream
+    with function_host(
+        AZURE_OPENAI_ENDPOINT=url, AZURE_OPENAI_API_KEY=API_KEY, AGENT_BACKENDS="healthcare=voice-live"
+    ) as base:
+        body = httpx.post(f"{base}/api/session", json={"agent": "healthcare"}).json()
+    assert body["backend"] == "realtime" and body["ephemeral_key"] == "ek_test_ephemeral"
+
+
+def test_the_bridge_gets_a_web_sessions_voice_live_configuration_with_the_function_key(
+    function_host: HostFactory, upstream
+) -> None:
+    from tests.conftest import FUNCTION_KEY
+
+    _fake, url = upstream
+    path = "/api/internal/web-sessions/web_abc/agents"
+    with function_host(AZURE_OPENAI_ENDPOINT=url, AZURE_OPENAI_API_KEY=API_KEY, **BRIDGE_SETTINGS) as base:
+        keyed = {"x-functions-key": FUNCTION_KEY}
+        body = httpx.get(f"{base}{path}/healthcare", headers=keyed).json()
+        unkeyed = httpx.get(f"{base}{path}/healthcare")
+        unknown = httpx.get(f"{base}{path}/ghost", headers=keyed)
+        listed = httpx.get(f"{base}/api/tools", params={"channel": "web", "agent": "healthcare"}).json()["tools"]
+        phone = httpx.get(f"{base}/api/tools", params={"channel": "phone", "agent": "healthcare"}).json()["tools"]
+    assert body["backend"] == "voice-live" and body["agent"] == "healthcare" and body["call_id"] == "web_abc"
+    session = body["session"]
+    assert session["voice"] == {"type": "azure-standard", "name": "en-US-Ava:DragonHDLatestNeural"}
+    tools = {tool["name"] for tool in session["tools"]}
+    assert tools == {tool["name"] for tool in listed} != {tool["name"] for tool in phone}  # the web channel's
+    assert body["greeting"] == ""  # the browser asks for its greeting, as on WebRTC
+    assert unkeyed.status_code == 401 and unknown.status_code == 404

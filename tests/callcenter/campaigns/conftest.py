@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from devstack.durable import DurableEngine, VirtualClock
 from devstack.host.app_settings import HostKeys, LocalSettings
@@ -22,7 +21,7 @@ from devstack.host.server import FunctionsHost
 from tests.callcenter.campaigns import fake_calls
 from tests.conftest import FUNCTION_KEY, MASTER_KEY, reset_app_state
 from tests.support.azurite import run_azurite
-from tests.support.servers import free_port
+from tests.support.servers import serve_in_loop
 
 APP = Path(__file__).with_name("app")
 KEYS = HostKeys({"default": FUNCTION_KEY}, MASTER_KEY, {})
@@ -143,21 +142,12 @@ async def hosted(data_dir: Path, clock: VirtualClock, peaks: dict[str, int] | No
     host = FunctionsHost(APP, data_dir=data_dir, durable_clock=clock, settings=LocalSettings({}, KEYS))
     stack_peaks = peaks if peaks is not None else {}
     _watch_history(host.durable, stack_peaks)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(host.asgi(), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        headers = {"x-functions-key": FUNCTION_KEY}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=headers) as http:
-            yield Stack(http, host.durable, clock, stack_peaks)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
+    headers = {"x-functions-key": FUNCTION_KEY}
+    async with (
+        serve_in_loop(host.asgi(), lifespan="auto") as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, headers=headers) as http,
+    ):
+        yield Stack(http, host.durable, clock, stack_peaks)
 
 
 @pytest.fixture

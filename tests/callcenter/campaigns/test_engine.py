@@ -64,7 +64,7 @@ async def test_two_hundred_contacts_in_four_slices_finish_with_the_right_attempt
     phones = numbers("555100", 200)
     scripts = {
         0: [("completed", 120)],
-        1: [("no-answer", 45)],  # never answers: 2 attempts, ends no_answer
+        1: [("no_answer", 45)],  # never answers: 2 attempts, ends no_answer
         2: [("busy", 5), ("completed", 90)],
         3: [("voicemail", 20)],  # the hang_up policy retries voicemail; ends voicemail
         4: [("transferred", 200)],
@@ -109,7 +109,7 @@ async def test_calling_windows_hold_in_three_time_zones_across_a_dst_change_and_
         zones = ["America/New_York", "Europe/Berlin", "Asia/Tokyo"]
         phones = numbers("555200", 9)
         for phone in phones:
-            fake_calls.BEHAVIOURS[phone] = [("no-answer", 30), ("no-answer", 30), ("completed", 60)]
+            fake_calls.BEHAVIOURS[phone] = [("no_answer", 30), ("no_answer", 30), ("completed", 60)]
         window = {
             "days": ALL_DAYS[:6],
             "start": "09:00",
@@ -170,7 +170,7 @@ async def test_pause_stops_dialling_resume_continues_and_cancel_lets_live_calls_
 async def test_a_number_put_on_do_not_call_mid_campaign_is_never_dialled_again(stack: Stack) -> None:
     phones = numbers("555400", 6)
     for phone in phones:
-        fake_calls.BEHAVIOURS[phone] = [("no-answer", 30)]
+        fake_calls.BEHAVIOURS[phone] = [("no_answer", 30)]
     body = settings(pacing={"max_concurrent": 6, "max_calls_per_minute": 60})
     campaign_id = (await stack.create(body, contacts_csv(phones)))["campaign"]["id"]
     await stack.advance(timedelta(minutes=5))
@@ -229,7 +229,7 @@ async def test_host_restart_mid_campaign_resumes_without_dialling_an_attempt_twi
 ) -> None:
     phones = numbers("555700", 12)
     for i, phone in enumerate(phones):
-        fake_calls.BEHAVIOURS[phone] = [("no-answer", 40), ("completed", 300)] if i % 2 else [("completed", 300)]
+        fake_calls.BEHAVIOURS[phone] = [("no_answer", 40), ("completed", 300)] if i % 2 else [("completed", 300)]
     clock = VirtualClock(START)
     async with hosted(tmp_path, clock) as stack:
         body = settings(pacing={"max_concurrent": 4, "max_calls_per_minute": 8})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -11,13 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from devstack.durable import DurableEngine, VirtualClock
 from devstack.host.app_settings import HostKeys, LocalSettings
 from devstack.host.function_index import load_functions
 from devstack.host.server import FunctionsHost
-from tests.support.servers import free_port
+from tests.support.servers import serve_in_loop
 
 APP = Path(__file__).with_name("apps") / "patterns"
 KEYS = HostKeys({"default": "fkey"}, "mkey", {})
@@ -49,21 +47,10 @@ def engine_input(payload: object) -> str:
 async def hosted(data_dir: Path, clock: VirtualClock | None = None) -> AsyncIterator[Hosted]:
     clock = clock or VirtualClock()
     host = FunctionsHost(APP, data_dir=data_dir, durable_clock=clock, settings=LocalSettings({}, KEYS))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(host.asgi(), host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+    async with serve_in_loop(host.asgi(), lifespan="auto") as port:
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=20) as http:
             yield Hosted(base, http, host.durable, clock)
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 20)
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ from devstack.realtime.speech import tone_voice
 from devstack.realtime.state import SimulatorState
 from devstack.realtime.webrtc import FILTERED_EVENTS
 from devstack.realtime.webrtc_audio import AgentVoiceTrack
-from tests.devstack.realtime.harness import API_KEY, serve_in_loop
+from tests.devstack.realtime.harness import API_KEY
+from tests.support.servers import serve_in_loop
 
 CALLS = "/openai/v1/realtime/calls"  # as on Azure: https://<resource>.openai.azure.com/openai/v1/realtime/calls
 SCENARIO = {

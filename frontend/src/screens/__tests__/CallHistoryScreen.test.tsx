@@ -30,7 +30,7 @@ describe("CallHistoryScreen", () => {
         json({
           calls: [
             call("c1", { from_number: "+15550100001", to_number: "+18005550100" }),
-            call("c2", { outcome: "no-answer", direction: "outbound", to_number: "+15550100002" }),
+            call("c2", { outcome: "no_answer", direction: "outbound", to_number: "+15550100002" }),
           ],
           next_page_token: null,
         }),
@@ -69,7 +69,7 @@ describe("CallHistoryScreen", () => {
     await screen.findByText("No calls match these filters.");
     const option = screen.getByRole("option", { name: "No answer" });
     fireEvent.change(screen.getByLabelText("Outcome"), { target: { value: option.getAttribute("value") } });
-    await waitFor(() => expect(fake.requests.at(-1)!.url.searchParams.get("outcome")).toBe("no-answer"));
+    await waitFor(() => expect(fake.requests.at(-1)!.url.searchParams.get("outcome")).toBe("no_answer"));
   });
 
   it("loads the next page with the token and appends it", async () => {

@@ -6,8 +6,8 @@ from typing import Any
 
 from azure.functions.decorators.core import AuthLevel
 
-from callcenter.api import schemas
-from callcenter.api.routing import OPERATIONS, Operation
+from callcenter.endpoints.http import ERROR_SCHEMA
+from callcenter.endpoints.routing import OPERATIONS, Operation
 
 TITLE = "Agentic Call Center API"
 VERSION = "1.0.0"
@@ -69,7 +69,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": TITLE, "version": VERSION},
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"Error": schemas.ERROR},
+            "schemas": {"Error": ERROR_SCHEMA},
             "securitySchemes": {"functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}},
         },
     }

@@ -23,6 +23,18 @@ RETRY_AFTER_SECONDS = 5
 JSON_HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
 Handler = Callable[..., Awaitable[func.HttpResponse]]
+# The body of every error response (`error_response`).
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
@@ -182,6 +194,6 @@ def read_valid_json(req: func.HttpRequest, schema: dict[str, Any], *, required: 
 
 
 def _validator(schema: dict[str, Any]) -> Any:
-    from callcenter.tools.validation import compile_schema
+    from callcenter.json_schema import compile_schema
 
     return compile_schema(schema)
