@@ -313,7 +313,8 @@ async def test_hang_up_and_dropped_sessions_close_the_peer() -> None:
 async def test_offline_assistant_answers_speech_heard_through_the_microphone_track() -> None:
     from devstack.realtime.speech import espeak_voice
 
-    tools = [{"type": "function", "name": "check_balance", "description": "account balance", "parameters": {}}]
+    # A demo tool the offline assistant knows (it picks tools by the domain's cues), with no required argument.
+    tools = [{"type": "function", "name": "get_account_balance", "description": "account balance", "parameters": {}}]
     async with simulator(assistant=True, voice=espeak_voice) as (state, base):
         key = await mint_key(base, {"type": "realtime", "tools": tools})
         async with browser(base, key) as peer:
@@ -325,4 +326,4 @@ async def test_offline_assistant_answers_speech_heard_through_the_microphone_tra
         # PocketSphinx heard "balance" through Opus and the resamplers, so the assistant picked the tool.
         assert "balance" in heard.split()
         calls = [o["name"] for o in response["response"]["output"] if o["type"] == "function_call"]
-        assert calls == ["check_balance"]
+        assert calls == ["get_account_balance"]

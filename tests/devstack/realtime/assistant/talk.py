@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callcenter.agents.profiles import PROFILES
+from callcenter.agents.session import tool_context
 from callcenter.tools import call_control, campaign_tools, healthcare, retail, telecom
-from callcenter.tools.registry import Channel, ToolContext, ToolError
+from callcenter.tools.registry import Channel, ToolError
 from devstack.realtime.agents import ResponseContext
 from devstack.realtime.assistant.dialogue import Dialogue
 
@@ -73,9 +74,8 @@ class Talk:
         if name in CANNED:  # these need a call record and settings: the stack tests run them for real
             return CANNED[name]
         try:
-            out = await TOOLS[name].executor(
-                arguments, ToolContext(Channel.PHONE, self.agent, variables=self.variables)
-            )
+            context = tool_context(PROFILES[self.agent], Channel.PHONE, variables=self.variables)
+            out = await TOOLS[name].executor(arguments, context)
         except ToolError as error:
             return {"error": {"code": error.code, "message": error.message}}
         if name == "handoff_to_agent":
