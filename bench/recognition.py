@@ -30,10 +30,10 @@ from devstack.realtime.assistant import intents
 from devstack.realtime.assistant.arguments import read_facts
 from devstack.realtime.assistant.dialogue import Dialogue
 from devstack.realtime.assistant.domain import load_domain
-from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer, voiced_span
-from devstack.realtime.speech import _resample_linear, shared_speaker
+from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer, fill_upper_band, voiced_span
+from devstack.realtime.speech import VOICE, WORDS_PER_MINUTE, _resample_linear, shared_speaker
 
-VOICES = ("en-us", "en-gb", "en-us+f3")
+VOICES = ("en-us+klatt3", "en-us+klatt4", "en-us+edward")
 RATES = (150, 190)
 SNR_DB = 20.0
 TODAY = date(2026, 12, 1)  # the demo data's "now", so spoken dates resolve the same every run
@@ -128,14 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--wideband", action="store_true", help="16 kHz without the 300-3400 Hz band limit (as `make call` streams)"
     )
+    parser.add_argument("--voices", default=",".join(VOICES), help="eSpeak NG voices, comma separated")
     args = parser.parse_args(argv)
+    voices = tuple(v for v in args.voices.split(",") if v)
     phrases = PHRASES[: args.limit] if args.limit else PHRASES
     started = time.monotonic()
     recognizer = Recognizer()
     build_s = time.monotonic() - started
     speaker = shared_speaker()
     rng = np.random.default_rng(15)
-    combos = [(v, r) for v in VOICES for r in RATES]
+    combos = [(v, r) for v in voices for r in RATES]
     totals = {DOMAIN: Score(), GENERAL: Score()}
     latency: dict[str, list[float]] = {DOMAIN: [], GENERAL: []}
     utterances = 0
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             speaker.configure(voice, rate)
             rate_in = 16000 if args.wideband or n % 2 else 8000
             audio = phone_channel(speaker.synthesize(text), rate_in, rng, args.snr, band=not args.wideband)
-            audio = voiced_span(audio)  # as `Recognizer.transcribe` decodes a committed turn
+            audio = fill_upper_band(voiced_span(audio))  # as `Recognizer.transcribe` prepares a turn
             utterances += 1
             for model in (DOMAIN, GENERAL):
                 if model == GENERAL and args.no_general:
@@ -159,11 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                     heard = recognizer.decode(audio, GENERAL)
                 latency[model].append(time.perf_counter() - t0)
                 totals[model].add(score(agent, text, heard, move, expected))
-    speaker.configure(VOICES[0], 175)
+    speaker.configure(VOICE, WORDS_PER_MINUTE)
     channel = "16 kHz wideband" if args.wideband else "300-3400 Hz at 8/16 kHz"
     noise = f"{args.snr:.0f} dB SNR" if args.snr > 0 else "no noise"
     print(
-        f"recognition: {utterances} utterances ({len(phrases)} phrases; voices {', '.join(VOICES)}; "
+        f"recognition: {utterances} utterances ({len(phrases)} phrases; voices {', '.join(voices)}; "
         f"{'/'.join(map(str, RATES))} wpm; {channel}; {noise}); "
         f"domain model built in {build_s:.1f} s"
     )

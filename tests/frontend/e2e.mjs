@@ -87,7 +87,7 @@ const scenarios = {
     log("conversation ended");
   },
 
-  /** Offline assistant: the fake microphone asks for the balance; PocketSphinx hears it, a tool answers. */
+  /** Offline assistant: the fake microphone asks for an account's balance; PocketSphinx hears it, a tool answers. */
   async assistant(page) {
     await page.goto(config.baseUrl + "/");
     await page.getByRole("radio", { name: /Contoso Mobile support/ }).check({ timeout });
@@ -102,7 +102,7 @@ const scenarios = {
       .getByRole("article", { name: /Tool call get_account_balance/ })
       .first()
       .waitFor({ timeout });
-    await waitForText(transcript.locator(".bubble-agent"), /Here is what I found/);
+    await waitForText(transcript.locator(".bubble-agent"), /Your balance is/);
     log("tool answered");
     await page.getByRole("button", { name: "End conversation" }).click();
     await waitForText(page.locator(".session-state"), /^Conversation ended$/);

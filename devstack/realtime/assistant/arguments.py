@@ -89,6 +89,15 @@ def _ids(tokens: list[str], facts: Facts) -> set[int]:
     return used
 
 
+def bare_id(text: str, name: str) -> str | None:
+    """An id given as digits alone, in answer to a question about it ("two zero zero three" -> P-2003)."""
+    template = next((t for argument, t in _ID_PREFIXES.values() if argument == name), None)
+    digits = [t for t in join_spoken(words_of(text)) if t.isdigit()]
+    if template is None or len(digits) != 1 or len(digits[0]) != _ID_DIGITS.get(name, len(digits[0])):
+        return None
+    return template.format(digits[0])
+
+
 def _pick(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
     """The key whose words appear earliest in `text`."""
     best: tuple[int, str] | None = None

@@ -17,7 +17,7 @@ from typing import Any
 from callcenter.agents.profiles import PROFILES, AgentProfile
 from devstack.realtime.agents import AgentTurn, ResponseContext, ToolCallPlan, quoted_text
 from devstack.realtime.assistant import intents
-from devstack.realtime.assistant.arguments import read_facts, visit_reason
+from devstack.realtime.assistant.arguments import bare_id, read_facts, visit_reason
 from devstack.realtime.assistant.domain import Domain, load_domain
 from devstack.realtime.assistant.replies import QUESTIONS, confirmation, read_result, tool_error
 from devstack.realtime.assistant.spoken import words_of
@@ -53,6 +53,7 @@ class Dialogue:
     pending: Pending | None = None
     in_flight: list[str] = field(default_factory=list)  # tool names called, oldest first
     replay: str | None = None  # an utterance to act on after a handoff completes
+    asked: str | None = None  # the argument the last question asked for
     ended: bool = False
 
     # --- entry point ---------------------------------------------------------------------------
@@ -100,6 +101,11 @@ class Dialogue:
         profile = self._profile(context)
         facts = read_facts(said, self.domain, self.today)
         ranked = intents.rank_intents(said)
+        asked, self.asked = self.asked, None
+        if asked is not None and asked not in facts.values:
+            value = bare_id(said, asked)  # "two zero zero three" answering "What is the patient id?"
+            if value is not None:
+                facts.values[asked] = value
         self._remember(facts.values, facts.dates, said)
 
         if self.pending is not None and self.pending.confirming:
@@ -110,6 +116,11 @@ class Dialogue:
             if answer is not None and answer.name == intents.NO:
                 self.pending = None
                 return AgentTurn(text="All right, I won't do that. Is there anything else?")
+        elif asked is not None and self.pending is not None:
+            answer = intents.clear_intent(ranked, {intents.NO})
+            if answer is not None and not facts.values and not facts.dates:  # "never mind"
+                self.pending = None
+                return AgentTurn(text="All right. Is there anything else?")
         conversational = {intents.GOODBYE, intents.HUMAN, intents.DO_NOT_CALL, intents.VOICEMAIL}
         moves = conversational | set(tools) | set(intents.OWNER)
         best = intents.clear_intent(ranked, moves)
@@ -190,6 +201,7 @@ class Dialogue:
         for name in schema.get("required") or []:
             value = self._value_for(pending.tool, name, pending.said)
             if value is None:
+                self.asked = name
                 return AgentTurn(text=QUESTIONS.get(self._question_key(pending.tool, name), f"What is the {name}?"))
             pending.args[name] = value
         for name in properties:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from devstack.realtime.assistant.spoken import words_of
 
@@ -124,6 +125,10 @@ _CUES: dict[str, dict[str, float]] = {
         "remove me": 3,
         "remove my number": 4,
         "your list": 1,
+        "off your list": 3,
+        "off the list": 3,
+        "never call": 4,
+        "ever call": 2,
         "not interested": 1,
     },
     VOICEMAIL: {
@@ -166,6 +171,11 @@ _CUES: dict[str, dict[str, float]] = {
         "dropped": 3,
         "dropping": 3,
         "slow": 2,
+        "really slow": 2,
+        "very slow": 2,
+        "so slow": 2,
+        "too slow": 2,
+        "bad signal": 3,
         "problem": 2,
         "issue": 2,
         "ticket": 3,
@@ -196,13 +206,41 @@ _CUES: dict[str, dict[str, float]] = {
     "book_appointment": {"book": 4, "schedule": 1, "take the": 1, "reserve": 3},
     "reschedule_appointment": {"reschedule": 5, "move my appointment": 5, "change my appointment": 5, "move": 1},
     "cancel_appointment": {"cancel": 3, "appointment": 1, "cancel my appointment": 3},
-    "prescription_refill_status": {"prescription": 2, "ready": 2, "status": 2, "refills": 2, "pick up": 1},
+    "prescription_refill_status": {
+        "prescription": 2,
+        "ready": 2,
+        "status": 2,
+        "refills": 2,
+        "pick up": 1,
+        "check on": 1,
+        "have left": 1,
+        "refills left": 2,
+    },
     "request_refill": {"refill": 3, "request": 1, "new supply": 2, "renew": 2},
     "order_status": {"where is": 2, "order": 2, "track": 3, "tracking": 3, "shipped": 2, "status": 1, "arrive": 2},
-    "start_return": {"return": 4, "refund": 4, "send back": 4, "send it back": 4, "exchange": 2},
+    "start_return": {"return": 4, "refund": 4, "send * back": 4, "take * back": 3, "bring * back": 3, "exchange": 2},
     "product_availability": {"in stock": 4, "stock": 2, "available": 1, "do you have": 2, "price": 1, "cost": 1},
-    "search_products": {"looking for": 3, "search": 3, "do you sell": 3, "find": 1, "products": 2, "carry": 2},
-    "store_hours": {"hours": 4, "open": 2, "close": 2, "closing": 2, "opening": 2, "what time": 2},
+    "search_products": {
+        "looking for": 3,
+        "shopping for": 3,
+        "want to buy": 3,
+        "search": 3,
+        "do you sell": 3,
+        "find": 1,
+        "products": 2,
+        "carry": 2,
+    },
+    "store_hours": {
+        "hours": 4,
+        "open": 2,
+        "close": 2,
+        "closing": 2,
+        "opening": 2,
+        "what time": 2,
+        "do you close": 2,
+        "do you open": 2,
+        "are you open": 3,
+    },
 }
 THRESHOLD = 3.0
 _MARGIN = 1.0  # the winner must beat the runner-up by this much
@@ -211,9 +249,17 @@ _MARGIN = 1.0  # the winner must beat the runner-up by this much
 def _score(text: str, cues: dict[str, float]) -> float:
     total = 0.0
     for phrase, weight in cues.items():
-        if re.search(rf"(?<![a-z']){re.escape(phrase)}(?![a-z'])", text):
+        if re.search(_pattern(phrase), text):
             total += weight
     return total
+
+
+@cache
+def _pattern(phrase: str) -> str:
+    """A cue as a regular expression: whole words, `*` stands for up to three words ("send * back"),
+    and a cue followed by "not" does not count ("please do not" is no "please do")."""
+    body = r"(?: [a-z']+){0,3} ".join(re.escape(part) for part in phrase.split(" * "))
+    return rf"(?<![a-z']){body}(?![a-z'])(?! not\b)"
 
 
 def rank_intents(text: str) -> list[Intent]:

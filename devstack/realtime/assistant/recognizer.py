@@ -36,6 +36,35 @@ _VOICED_BELOW_PEAK_DB = 35.0  # a frame within this of the loudest one is speech
 _VOICED_FLOOR_DBFS = -50.0  # and never quieter than this
 _PAD_BEFORE = 5  # 100 ms kept before the speech (the lead-in adds 300 ms)
 _PAD_AFTER = 3  # 60 ms after it: trailing silence is decoded as a word ("goodbye" + 0.5 s -> "i")
+_NARROW_BELOW_DB = -30.0  # energy above 4 kHz this far below the total: a phone line's band
+_FILL_DB = -20.0  # the level of the noise that fills the empty upper band, relative to the speech
+
+
+def fill_upper_band(pcm16k: bytes) -> bytes:
+    """Phone-band speech with low noise in the band the line removed (3.8-7.8 kHz).
+
+    The acoustic model was trained on 16 kHz speech: an upper band with no energy at all is
+    further from anything it has heard than a little noise is (`bench.recognition` on the phone
+    band without noise: 86% word errors without the fill, 58% with it). Wideband speech is left
+    as it is."""
+    x = np.frombuffer(pcm16k, dtype="<i2").astype(np.float64)
+    if len(x) < _FRAME:
+        return pcm16k
+    freqs = np.fft.rfftfreq(len(x), 1 / _RATE)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    upper = float(power[freqs >= 4000].sum()) / (float(power.sum()) + 1e-9)
+    if 10 * np.log10(upper + 1e-12) > _NARROW_BELOW_DB:
+        return pcm16k
+    noise = np.fft.rfft(np.random.default_rng(len(x)).normal(0, 1, len(x)))  # same audio, same fill
+    noise[(freqs < 3800) | (freqs > 7800)] = 0
+    fill = np.fft.irfft(noise, len(x))
+    fill *= np.sqrt(np.mean(x**2)) * 10 ** (_FILL_DB / 20) / (np.sqrt(np.mean(fill**2)) + 1e-12)
+    return np.clip(np.rint(x + fill), -32768, 32767).astype("<i2").tobytes()
+
+
+def prepare(pcm24: bytes) -> bytes:
+    """A committed turn (24 kHz PCM16) as the decoder takes it: 16 kHz, its voiced span, band filled."""
+    return fill_upper_band(voiced_span(_resample_linear(pcm24, OUTPUT_RATE, _RATE)))
 
 
 def voiced_span(pcm16k: bytes) -> bytes:
@@ -104,7 +133,7 @@ class Recognizer:
     def transcribe(self, pcm24: bytes, understood: Callable[[str], bool] | None = None) -> Heard:
         """The domain transcript; the general model's when `understood(text)` says the domain one
         carries no meaning (out-of-domain speech)."""
-        audio = voiced_span(_resample_linear(pcm24, OUTPUT_RATE, _RATE))
+        audio = prepare(pcm24)
         text = self.decode(audio, DOMAIN)
         if understood is not None and not understood(text):
             general = self.decode(audio, GENERAL)
@@ -152,7 +181,7 @@ class RecognizerPool:
 
     def transcribe(self, pcm24: bytes, understood: Callable[[str], bool] | None = None) -> Heard:
         """As `Recognizer.transcribe`, decoded in a worker process."""
-        audio = voiced_span(_resample_linear(pcm24, OUTPUT_RATE, _RATE))
+        audio = prepare(pcm24)
         text = self._pool.submit(_decode_in_worker, audio, DOMAIN).result()
         if understood is not None and not understood(text):
             general = self._pool.submit(_decode_in_worker, audio, GENERAL).result()

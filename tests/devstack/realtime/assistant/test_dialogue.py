@@ -94,3 +94,24 @@ async def test_unclear_speech_gets_a_question_not_an_action() -> None:
     talk = Talk(agent="telecom")
     reply = await talk.caller("hmm well you know")
     assert talk.calls == [] and "not sure" in reply
+
+
+async def test_an_id_said_as_digits_alone_answers_the_question_about_it() -> None:
+    talk = Talk(agent="telecom")
+    assert "account number" in await talk.caller("how much do I owe")
+    assert "55 dollars" in await talk.caller("one zero zero one")
+    assert talk.calls == [("get_account_balance", {"account_id": "ACC-1001"})]
+
+
+async def test_digits_alone_are_no_id_when_no_question_asked_for_one() -> None:
+    talk = Talk(agent="telecom")
+    await talk.caller("one zero zero one")
+    assert talk.calls == []
+
+
+async def test_never_mind_drops_the_question_instead_of_asking_it_again() -> None:
+    talk = Talk(agent="telecom")
+    assert "account number" in await talk.caller("how much do I owe")
+    reply = await talk.caller("never mind")
+    assert "anything else" in reply and "account number" not in reply
+    assert "55 dollars" in await talk.caller("what is the balance on account a c c one zero zero one")
