@@ -12,13 +12,21 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from pocketsphinx.lm import ArpaBoLM
 
 from devstack.realtime.assistant.domain import Domain
 from devstack.realtime.assistant.intents import _CUES
-from devstack.realtime.assistant.spoken import DIGIT_WORDS, say_date, say_digits, say_id, say_number, say_ordinal
+from devstack.realtime.assistant.spoken import (
+    DIGIT_WORDS,
+    MONTHS,
+    say_date,
+    say_digits,
+    say_id,
+    say_number,
+    say_ordinal,
+)
 
 # Pronunciations (CMU ARPAbet) for domain words missing from PocketSphinx's dictionary.
 EXTRA_PRONUNCIATIONS = {
@@ -261,11 +269,25 @@ def corpus(domain: Domain) -> list[str]:
     for name, tool in domain.tools.items():
         sentences.append(name.replace("_", " "))
         sentences += _prose(str(tool["description"]))
+    sentences += _dates()
     # Bare numbers, spelled letters and digit strings, as callers read them out.
     sentences += [" ".join(DIGIT_WORDS[int(c)] for c in f"{n:04d}") for n in range(0, 10000, 997)]
     sentences += [say_number(n) for n in range(100)]
     sentences += [" ".join("abcdefghijklmnopqrstuvwxyz"[i : i + 3]) for i in range(0, 24, 3)]
     return [s for s in sentences if s.strip()]
+
+
+def _dates() -> list[str]:
+    """Every day of the year once, in the forms callers use ("the third of december", "january first
+    nineteen ninety"): the demo data names only a few dates, and a date it does not name must not
+    lose to one it does."""
+    out = []
+    for i, when in enumerate(date(2001, 1, 1) + timedelta(days=n) for n in range(365)):
+        if i % 2:
+            out.append(f"the {say_ordinal(when.day)} of {MONTHS[when.month - 1]}")
+        else:
+            out.append(say_date(when.replace(year=1940 + i % 70), year=i % 4 == 0))
+    return out
 
 
 def build_arpa(sentences: list[str], known: set[str] | None = None) -> str:

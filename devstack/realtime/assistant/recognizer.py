@@ -30,6 +30,7 @@ GENERAL = "general"
 _RATE = 16000  # the acoustic model's sample rate
 LANGUAGE_WEIGHT = 6.5
 _LEAD_IN = b"\0\0" * (_RATE * 3 // 10)  # 300 ms
+_SHORT_LEAD_IN = b"\0\0" * (_RATE // 20)  # 50 ms, before a turn shorter than a second
 _LEAD_OUT = b"\0\0" * (_RATE // 10)  # 100 ms: more trailing silence gets decoded as a word
 _FRAME = _RATE // 50  # 20 ms, in samples
 _VOICED_BELOW_PEAK_DB = 35.0  # a frame within this of the loudest one is speech
@@ -124,8 +125,10 @@ class Recognizer:
                 self._active = model
             self._decoder.start_utt()
             # Lead-in silence lets the feature normalisation settle before the first word (without
-            # it, first words are lost); dither keeps digital silence from being log(0).
-            self._decoder.process_raw(_LEAD_IN + pcm16k + _LEAD_OUT, full_utt=True)
+            # it, first words are lost), but in a word said alone ("no") it outweighs the speech in
+            # that normalisation and the word is lost instead. Dither keeps silence from being log(0).
+            lead_in = _LEAD_IN if len(pcm16k) >= 2 * _RATE else _SHORT_LEAD_IN
+            self._decoder.process_raw(lead_in + pcm16k + _LEAD_OUT, full_utt=True)
             self._decoder.end_utt()
             hyp = self._decoder.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""

@@ -100,8 +100,9 @@ def say_ordinal(n: int) -> str:
     """1..31 as an ordinal ("twenty first")."""
     if n <= 20:
         return ORDINALS[n - 1]
-    tens = "twenty" if n < 30 else "thirty"
-    return tens + "ieth" if n % 10 == 0 and tens == "thirty" else f"{tens} {ORDINALS[n % 10 - 1]}"
+    if n == 30:
+        return "thirtieth"
+    return f"{'twenty' if n < 30 else 'thirty'} {ORDINALS[n % 10 - 1]}"
 
 
 def say_year(year: int) -> str:
