@@ -14,12 +14,9 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -36,27 +33,6 @@ from devstack.host.server import FunctionsHost
 APP = Path(__file__).resolve().parents[1]
 KEY = "bench-function-key"
 POLL_SECONDS = 1.0  # the Live screen's polling interval (frontend/src/screens/LiveScreen.tsx)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _azurite() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(azurite.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            time.sleep(0.1)
-        yield azurite.connection_string(port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 class Call:
@@ -107,7 +83,7 @@ async def viewer(http: httpx.AsyncClient, call: Call, lines: int, deadline: floa
 
 
 async def run(calls: int, lines: int, flush: float) -> None:
-    with _azurite() as connection, tempfile.TemporaryDirectory() as data:
+    with azurite.running() as connection, tempfile.TemporaryDirectory() as data:
         os.environ["CALLCENTER_TABLES_CONNECTION"] = connection
         settings = load_settings({"CALLCENTER_TABLES_CONNECTION": connection})
         under_way = [Call(f"in-bench-live-{index:03d}") for index in range(calls)]
@@ -118,7 +94,7 @@ async def run(calls: int, lines: int, flush: float) -> None:
             await store.claim_call(settings, record)
             await live.mark_live(settings, record)
         host = FunctionsHost(APP, data_dir=Path(data), settings=LocalSettings({}, HostKeys({"default": KEY}, "m", {})))
-        port = _free_port()
+        port = azurite.free_port()
         server = uvicorn.Server(uvicorn.Config(host.asgi(), host="127.0.0.1", port=port, log_level="warning"))
         task = asyncio.create_task(server.serve())
         while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)

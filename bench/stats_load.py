@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
-import socket
 import statistics
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,27 +44,6 @@ QUERIES = {
     },
     "week by hour": {"from": "2026-10-10T00:00:00Z", "to": "2026-10-17T00:00:00Z", "bucket": "hour"},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _azurite() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(azurite.command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-            time.sleep(0.1)
-        yield azurite.connection_string(port)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def conversations(count: int, first: int = 0, seed: int = 19) -> list[stats.EndedConversation]:
@@ -142,10 +117,10 @@ async def time_queries(base: str, repeats: int) -> dict[str, list[float]]:
 
 
 async def run(total: int, repeats: int) -> None:
-    with _azurite() as connection, tempfile.TemporaryDirectory() as data:
+    with azurite.running() as connection, tempfile.TemporaryDirectory() as data:
         os.environ["CALLCENTER_TABLES_CONNECTION"] = connection
         host = FunctionsHost(APP, data_dir=Path(data), settings=LocalSettings({}, HostKeys({}, "m", {})))
-        port = _free_port()
+        port = azurite.free_port()
         server = uvicorn.Server(uvicorn.Config(host.asgi(), host="127.0.0.1", port=port, log_level="warning"))
         task = asyncio.create_task(server.serve())
         while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)

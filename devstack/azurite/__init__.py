@@ -5,7 +5,12 @@ It is always started with `--disableTelemetry` and bound to 127.0.0.1.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
@@ -45,3 +50,27 @@ def connection_string(port: int) -> str:
         "TableEndpoint": f"http://127.0.0.1:{port}/{ACCOUNT}",
     }
     return ";".join(f"{k}={v}" for k, v in parts.items()) + ";"
+
+
+def free_port() -> int:
+    """An ephemeral loopback port, free at the time of asking."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running() -> Iterator[str]:
+    """An in-memory table service on a free loopback port for the length of the block (benchmarks);
+    yields its connection string."""
+    port = free_port()
+    process = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):  # up to 30 s for node to start listening
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            time.sleep(0.1)
+        yield connection_string(port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
