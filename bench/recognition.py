@@ -31,7 +31,7 @@ from devstack.realtime.assistant.arguments import read_facts
 from devstack.realtime.assistant.dialogue import Dialogue
 from devstack.realtime.assistant.domain import load_domain
 from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer, fill_upper_band, voiced_span
-from devstack.realtime.speech import VOICE, WORDS_PER_MINUTE, _resample_linear, shared_speaker
+from devstack.realtime.speech import VOICE, WORDS_PER_MINUTE, shared_speaker
 
 VOICES = ("en-us+klatt3", "en-us+klatt4", "en-us+edward")
 RATES = (150, 190)
@@ -66,17 +66,36 @@ def word_errors(reference: list[str], hypothesis: list[str]) -> int:
 def phone_channel(
     pcm24: bytes, rate: int, rng: np.random.Generator, snr_db: float = SNR_DB, band: bool = True
 ) -> bytes:
-    """24 kHz speech as a phone line delivers it, back at 16 kHz for the recognizer."""
-    narrow = np.frombuffer(_resample_linear(pcm24, 24000, rate), dtype="<i2").astype(np.float64)
-    spectrum = np.fft.rfft(narrow)
-    freqs = np.fft.rfftfreq(len(narrow), 1 / rate)
+    """24 kHz speech as a phone line delivers it (300-3400 Hz, sampled at `rate`, white noise at
+    `snr_db`), back at 16 kHz for the recognizer. The band is cut before sampling, as a line's
+    codec does: nothing above it folds back into the band."""
+    x = np.frombuffer(pcm24, dtype="<i2").astype(np.float64)
     if band:
-        spectrum[(freqs < 300) | (freqs > 3400)] = 0
-    band = np.fft.irfft(spectrum, len(narrow))
-    power = np.mean(band**2) if len(band) else 0.0
-    noisy = band + rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), len(band)) if snr_db > 0 else band
-    pcm = np.clip(np.rint(noisy), -32768, 32767).astype("<i2").tobytes()
-    return _resample_linear(pcm, rate, 16000)
+        x = _band_pass(x, 24000, 300, 3400)
+    narrow = _resample(x, 24000, rate)
+    power = np.mean(narrow**2) if len(narrow) else 0.0
+    if snr_db > 0:
+        narrow = narrow + rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), len(narrow))
+    return np.clip(np.rint(_resample(narrow, rate, 16000)), -32768, 32767).astype("<i2").tobytes()
+
+
+def _band_pass(x: np.ndarray, rate: int, low: float, high: float) -> np.ndarray:
+    spectrum = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(len(x), 1 / rate)
+    spectrum[(freqs < low) | (freqs > high)] = 0
+    return np.fft.irfft(spectrum, len(x))
+
+
+def _resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Band-limited resampling of a whole signal (its spectrum cut or padded)."""
+    if rate_in == rate_out or len(x) == 0:
+        return x
+    n = int(len(x) * rate_out / rate_in)
+    spectrum = np.fft.rfft(x)
+    out = np.zeros(n // 2 + 1, dtype=complex)
+    keep = min(len(spectrum), len(out))
+    out[:keep] = spectrum[:keep]
+    return np.fft.irfft(out, n) * (n / len(x))
 
 
 def tools_of(agent: str) -> list[dict[str, Any]]:
