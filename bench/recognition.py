@@ -30,12 +30,13 @@ from devstack.realtime.assistant import intents
 from devstack.realtime.assistant.arguments import read_facts
 from devstack.realtime.assistant.dialogue import Dialogue
 from devstack.realtime.assistant.domain import load_domain
-from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer, fill_upper_band, voiced_span
+from devstack.realtime.assistant.recognizer import DOMAIN, GENERAL, Recognizer, condition
 from devstack.realtime.speech import VOICE, WORDS_PER_MINUTE, shared_speaker
 
 VOICES = ("en-us+klatt3", "en-us+klatt4", "en-us+edward")
 RATES = (150, 190)
 SNR_DB = 20.0
+_PAUSE = b"\0\0" * 12000  # 0.5 s at 24 kHz
 TODAY = date(2026, 12, 1)  # the demo data's "now", so spoken dates resolve the same every run
 
 
@@ -164,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         for voice, rate in combos if args.grid else [combos[n % len(combos)]]:
             speaker.configure(voice, rate)
             rate_in = 16000 if args.wideband or n % 2 else 8000
-            audio = phone_channel(speaker.synthesize(text), rate_in, rng, args.snr, band=not args.wideband)
-            audio = fill_upper_band(voiced_span(audio))  # as `Recognizer.transcribe` prepares a turn
+            said = _PAUSE + speaker.synthesize(text) + _PAUSE  # a turn holds the pauses around the words
+            audio = phone_channel(said, rate_in, rng, args.snr, band=not args.wideband)
+            audio = condition(audio)  # as `Recognizer.transcribe` prepares a committed turn
             utterances += 1
             for model in (DOMAIN, GENERAL):
                 if model == GENERAL and args.no_general:

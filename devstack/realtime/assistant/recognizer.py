@@ -29,6 +29,7 @@ DOMAIN = "domain"
 GENERAL = "general"
 _RATE = 16000  # the acoustic model's sample rate
 LANGUAGE_WEIGHT = 6.5
+_DITHER_SEED = 15  # a fixed dither: the same audio is always heard the same way
 _LEAD_IN = b"\0\0" * (_RATE * 3 // 10)  # 300 ms
 _SHORT_LEAD_IN = b"\0\0" * (_RATE // 20)  # 50 ms, before a turn shorter than a second
 _LEAD_OUT = b"\0\0" * (_RATE // 10)  # 100 ms: more trailing silence gets decoded as a word
@@ -63,9 +64,54 @@ def fill_upper_band(pcm16k: bytes) -> bytes:
     return np.clip(np.rint(x + fill), -32768, 32767).astype("<i2").tobytes()
 
 
+_STFT = 512  # 32 ms frames for the noise suppressor
+_HOP = 128
+_NOISE_QUANTILE = 0.3  # the quietest 30% of frames tell the noise
+_OVER_SUBTRACT = 2.0
+_GAIN_FLOOR_DB = -15.0
+_SILENT_BELOW_DBFS = -65.0  # pauses quieter than this are silence, not noise
+
+
+def suppress_noise(pcm16k: bytes) -> bytes:
+    """Steady background noise taken out (spectral subtraction, noise told by the quietest frames).
+
+    A committed turn holds the pauses around the speech, and on a noisy line they are the noise
+    alone. PocketSphinx's own noise removal leaves much of a 20 dB hiss: measured on the phone
+    band at 20 dB SNR, this takes word errors from 37% to 19% (`bench.recognition`). Clean audio
+    is left as it is (on it, subtraction only eats quiet speech)."""
+    x = np.frombuffer(pcm16k, dtype="<i2").astype(np.float64)
+    if len(x) < 4 * _STFT:
+        return pcm16k
+    window = np.hanning(_STFT + 1)[:-1]
+    padded = np.concatenate([np.zeros(_STFT), x, np.zeros(_STFT)])
+    frames = np.lib.stride_tricks.sliding_window_view(padded, _STFT)[::_HOP] * window
+    spectra = np.fft.rfft(frames, axis=1)
+    power = np.abs(spectra) ** 2
+    energy = power.sum(axis=1)
+    quiet = energy <= np.quantile(energy, _NOISE_QUANTILE)
+    floor = float(energy[quiet].mean()) / float(np.sum(window**2)) / 32768.0**2  # mean square, full scale = 1
+    if 10 * np.log10(floor + 1e-20) < _SILENT_BELOW_DBFS:
+        return pcm16k  # the pauses are silence: nothing to take out
+    noise = power[quiet].mean(axis=0)
+    gain = np.sqrt(np.maximum(1 - _OVER_SUBTRACT * noise / (power + 1e-12), 10 ** (_GAIN_FLOOR_DB / 10)))
+    cleaned = np.fft.irfft(spectra * gain, _STFT, axis=1) * window
+    out = np.zeros(len(padded))
+    weight = np.zeros(len(padded))
+    for i, frame in enumerate(cleaned):  # overlap-add
+        out[i * _HOP : i * _HOP + _STFT] += frame
+        weight[i * _HOP : i * _HOP + _STFT] += window**2
+    y = (out / np.maximum(weight, 1e-9))[_STFT : _STFT + len(x)]
+    return np.clip(np.rint(y), -32768, 32767).astype("<i2").tobytes()
+
+
 def prepare(pcm24: bytes) -> bytes:
-    """A committed turn (24 kHz PCM16) as the decoder takes it: 16 kHz, its voiced span, band filled."""
-    return fill_upper_band(voiced_span(_resample_linear(pcm24, OUTPUT_RATE, _RATE)))
+    """A committed turn (24 kHz PCM16) as the decoder takes it."""
+    return condition(_resample_linear(pcm24, OUTPUT_RATE, _RATE))
+
+
+def condition(pcm16k: bytes) -> bytes:
+    """Steady noise suppressed, the voiced span kept, the upper band filled if a phone line emptied it."""
+    return fill_upper_band(voiced_span(suppress_noise(pcm16k)))
 
 
 def voiced_span(pcm16k: bytes) -> bytes:
@@ -101,7 +147,7 @@ class Recognizer:
     def __init__(self, domain: Domain | None = None) -> None:
         from pocketsphinx import Decoder
 
-        self._decoder = Decoder(samprate=_RATE, loglevel="FATAL", lw=LANGUAGE_WEIGHT, dither=True)
+        self._decoder = Decoder(samprate=_RATE, loglevel="FATAL", lw=LANGUAGE_WEIGHT, dither=True, seed=_DITHER_SEED)
         self._decoder.add_lm_file(GENERAL, self._decoder.config["lm"])
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             if self._decoder.lookup_word(word) is None:

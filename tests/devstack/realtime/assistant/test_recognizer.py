@@ -1,10 +1,10 @@
-"""The recognizer's front end: a phone line's empty upper band is filled, wideband audio is not touched."""
+"""The recognizer's front end: steady noise taken out, a phone line's empty upper band filled, clean wideband audio untouched."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from devstack.realtime.assistant.recognizer import fill_upper_band
+from devstack.realtime.assistant.recognizer import fill_upper_band, suppress_noise
 
 RATE = 16000
 
@@ -40,3 +40,28 @@ def test_the_fill_is_the_same_for_the_same_audio() -> None:
 
 def test_audio_shorter_than_a_frame_passes_through() -> None:
     assert fill_upper_band(b"\x01\x00" * 10) == b"\x01\x00" * 10
+
+
+def _noisy_turn(noise_rms: float) -> bytes:
+    """A second of pause, half a second of tone, a second of pause, with steady noise throughout."""
+    rng = np.random.default_rng(3)
+    tone = np.frombuffer(_tones(600, 1400), dtype="<i2").astype(np.float64)
+    x = np.concatenate([np.zeros(RATE), tone, np.zeros(RATE)]) + rng.normal(0, noise_rms, 2 * RATE + len(tone))
+    return np.clip(np.rint(x), -32768, 32767).astype("<i2").tobytes()
+
+
+def _rms(pcm: bytes, start: float, end: float) -> float:
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)[int(start * RATE) : int(end * RATE)]
+    return float(np.sqrt(np.mean(x**2)))
+
+
+def test_steady_noise_in_the_pauses_is_taken_out_and_the_speech_kept() -> None:
+    noisy = _noisy_turn(noise_rms=300.0)
+    cleaned = suppress_noise(noisy)
+    assert _rms(cleaned, 0.2, 0.8) < _rms(noisy, 0.2, 0.8) / 2  # the pause: noise down by 6 dB or more
+    assert _rms(cleaned, 1.1, 1.4) > 0.8 * _rms(noisy, 1.1, 1.4)  # the tone: kept
+
+
+def test_a_turn_with_silent_pauses_is_left_as_it_is() -> None:
+    clean = _noisy_turn(noise_rms=0.0)
+    assert suppress_noise(clean) == clean
