@@ -1,4 +1,4 @@
-"""The recognizer's front end: steady noise taken out, a phone line's empty upper band filled, clean wideband audio untouched."""
+"""The recognizer's front end: line noise taken out, an empty upper band filled, clean audio untouched."""
 
 from __future__ import annotations
 
