@@ -25,6 +25,7 @@ REPRESENTATIVE = {
     "outreach/voicemail-leaves-the-message",
 }
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "calls.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,10 @@ def test_every_documented_make_call_example_makes_the_right_tool_call_and_answer
             )
         )
     assert _failures(stack, scenarios) == []
+
+
+def test_every_make_call_in_the_readme_is_a_checked_example() -> None:
+    commands = {example.command for example in EXAMPLES}
+    quoted = [line.strip() for line in README.read_text(encoding="utf-8").splitlines()]
+    calls = [line for line in quoted if line.startswith("make call")]
+    assert calls and [c for c in calls if c not in commands] == []
