@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from callcenter.agents.profiles import COMMON_TOOLS, PROFILES
 from devstack.realtime.assistant.spoken import words_of
 
 
@@ -42,34 +43,8 @@ CHANGING = frozenset(
     }
 )
 
-# Which specialist owns each pack tool (the concierge hands over for these).
-OWNER = {
-    **dict.fromkeys(
-        (
-            "get_account_balance",
-            "get_data_usage",
-            "check_outage",
-            "list_plans",
-            "change_plan",
-            "report_technical_issue",
-        ),
-        "telecom",
-    ),
-    **dict.fromkeys(
-        (
-            "find_appointment_slots",
-            "book_appointment",
-            "reschedule_appointment",
-            "cancel_appointment",
-            "prescription_refill_status",
-            "request_refill",
-        ),
-        "healthcare",
-    ),
-    **dict.fromkeys(
-        ("order_status", "start_return", "product_availability", "search_products", "store_hours"), "retail"
-    ),
-}
+# Which specialist owns each pack tool (the concierge hands over for these): read from the profiles.
+OWNER = {tool: name for name, profile in PROFILES.items() for tool in profile.tools if tool not in COMMON_TOOLS}
 
 # Handoff by topic, when no single tool is clear ("I have a question about my bill").
 TOPICS = {
